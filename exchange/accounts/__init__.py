@@ -1,0 +1,1 @@
+"""Users bound to departments with a role, and their API tokens."""

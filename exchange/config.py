@@ -1,0 +1,57 @@
+"""Settings, read once from ``EXCHANGE_*`` environment variables into one object.
+
+Nothing here runs at import time: :func:`Settings.from_env` is called by the app factory and the
+CLI.  Every setting is listed in README.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PREFIX = "EXCHANGE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///exchange.db"
+    secret_key: str = ""
+    storage_dir: str = "exchange-files"
+    max_upload_mb: int = 200
+    mount_timeout: int = 10
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    HELP = {
+        "database_url": "SQLAlchemy URL of the database; postgresql:// uses psycopg 3",
+        "secret_key": "key that signs login sessions; a random one per process when empty",
+        "storage_dir": "folder where mounted files are stored, by checksum",
+        "max_upload_mb": "largest file accepted for import or mount, in MiB",
+        "mount_timeout": "seconds to wait when a mounted database or API is checked",
+        "timezone": "time zone of dates shown and of 'today' in the rules",
+        "log_level": "logging level (DEBUG, INFO, WARNING …)",
+    }
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = int(raw) if f.type == "int" else raw
+        return replace(cls(**values), **overrides)
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        return [PREFIX + f.name.upper() for f in fields(cls)]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def storage_path(self) -> Path:
+        return Path(self.storage_dir)

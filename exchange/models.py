@@ -1,0 +1,7 @@
+"""Every table of the platform on one metadata: import this before migrating or comparing."""
+
+from catalog.models import Base  # noqa: F401  (owns the metadata)
+import catalog.models  # noqa: F401
+import exchange.accounts.models  # noqa: F401
+
+metadata = Base.metadata

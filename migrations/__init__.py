@@ -1,0 +1,1 @@
+"""Alembic migrations of the exchange's database (run them with ``exchange db upgrade``)."""

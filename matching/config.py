@@ -1,0 +1,88 @@
+"""Every weight, threshold and limit of the matcher, in one frozen object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+# Words that carry no meaning in catalog titles: the kind of record ("信息", "名单"), the
+# channel ("接口服务") or filler ("相关"). They are dropped from titles before comparing.
+BOILERPLATE_WORDS = (
+    "信息", "数据", "情况", "资料", "接口服务", "接口", "数据集", "数据库", "数据表", "资源",
+    "相关", "有关", "全市", "全省", "全县", "全区", "本市", "我市", "各类", "基本", "基本信息",
+    "名单", "名录", "清单", "目录", "一览表", "列表", "台账", "花名册", "汇总表", "统计表",
+    "明细表", "登记表", "表", "查询", "服务", "公开", "公示", "统计", "汇总", "详情", "库",
+    "需要", "需求", "获取", "提供", "共享", "申请", "核验", "核查", "比对", "用于", "办理",
+    "以及", "和", "及", "与", "的", "等", "各", "包括", "包含", "内容", "主要", "其他", "其它",
+    "历年", "年度", "年", "上半年", "下半年",
+)
+
+# Trailing characters that mark a place name at the start of a title ("柳州市", "珙县").
+PLACE_SUFFIXES = ("省", "市", "县", "区", "州", "旗", "盟")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    """Weights, thresholds and limits. Change them with ``config.replace(name=value)``."""
+
+    # --- input limits (bad input gets a MatchingError, never a hang) ---
+    max_text_chars: int = 4000
+    max_item_chars: int = 100
+    max_items: int = 300
+    max_record_items: int = 2000
+
+    # --- normalisation and tokenisation ---
+    boilerplate_words: tuple[str, ...] = BOILERPLATE_WORDS
+    place_suffixes: tuple[str, ...] = PLACE_SUFFIXES
+    place_prefix_max_chars: int = 7
+    place_prefix_min_titles: int = 5
+    dict_word_min_chars: int = 2
+    dict_word_max_chars: int = 8
+    dict_word_min_count: int = 2
+
+    # --- candidate generation (inverted index) ---
+    candidate_pool: int = 150
+    max_df_share: float = 0.35
+    title_field_weight: float = 1.0
+    item_field_weight: float = 0.6
+    summary_field_weight: float = 0.25
+    description_weight: float = 0.4
+    bigram_weight: float = 0.5
+    requested_item_weight: float = 1.5
+
+    # --- item matching ---
+    item_min_bigram_share: float = 0.34
+    item_fuzzy_cutoff: float = 0.72
+    item_fuzzy_limit: int = 40
+    item_fuzzy_candidates: int = 600
+    item_close_score: float = 0.75
+    containment_base: float = 0.55
+    containment_span: float = 0.4
+    synonym_score: float = 0.97
+    abbreviation_score: float = 0.95
+    title_item_score: float = 0.8
+    summary_item_score: float = 0.7
+
+    # --- re-ranking and confidence ---
+    title_coverage_weight: float = 0.6
+    title_fuzzy_weight: float = 0.4
+    body_coverage_share: float = 0.5
+    item_term_weight: float = 0.3
+    max_summary_chars: int = 200
+    item_weight_with_title: float = 0.3
+    description_coverage_weight: float = 0.15
+    calibration_slope: float = 10.0
+    calibration_midpoint: float = 0.5
+    match_threshold: float = 0.5
+    verdict_margin: float = 0.1
+    provider_vote_top: int = 10
+
+    # --- data-element suggestions ---
+    element_title_weight: float = 0.1
+    element_min_score: float = 0.5
+
+    def replace(self, **changes) -> "MatchConfig":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+DEFAULT_CONFIG = MatchConfig()

@@ -1,0 +1,286 @@
+"""The catalog index: inverted lists over title words and bigrams, summary and item words, and
+the distinct item vocabulary; candidate generation by weighted term coverage, then re-ranking."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from matching import scoring
+from matching.analysis import Analyzed, Analyzer
+from matching.config import DEFAULT_CONFIG, MatchConfig
+from matching.diagnosis import verdict
+from matching.elements import ElementMatcher, element_synonyms
+from matching.errors import DuplicateKey, EmptyQuery, QueryTooLong, TooManyItems
+from matching.models import (Candidate, DataElement, ElementSuggestion, ItemMatch, MatchKind,
+                             MatchResult, Query, Record)
+from matching.postings import Postings, idf
+from matching.scoring import DocView, ParsedQuery
+from matching.synonyms import Synonyms
+from matching.vocabulary import ItemVocabulary
+
+
+class CatalogIndex:
+    """Catalog records in, ranked and explained candidates out. Build with ``build``."""
+
+    def __init__(self, config: MatchConfig, synonyms: Synonyms,
+                 elements: Iterable[DataElement]) -> None:
+        self.config = config
+        self.elements = tuple(elements)
+        self.synonyms = synonyms.merged(element_synonyms(self.elements))
+        self._analyzer = Analyzer(config, self.synonyms)
+        self._element_matcher = ElementMatcher(self.elements, self._analyzer, config)
+        self._records: list[Record | None] = []
+        self._views: list[DocView | None] = []
+        self._doc_of: dict[str, int] = {}
+        self._dead: list[int] = []
+        self._titles = Postings()
+        self._bodies = Postings()
+        self._vocabulary = ItemVocabulary(config)
+        self._word_cache: dict[str, tuple[str, ...]] = {}
+        self._summary_cache: dict[str, tuple[str, ...]] = {}
+
+    # ----- building and updating -----
+    @classmethod
+    def build(cls, records: Iterable[Record], *, synonyms: Synonyms | None = None,
+              elements: Iterable[DataElement] = (), config: MatchConfig | None = None,
+              ) -> "CatalogIndex":
+        """Index ``records``; ``synonyms`` defaults to the built-in table."""
+        index = cls(config or DEFAULT_CONFIG,
+                    Synonyms.default() if synonyms is None else synonyms, elements)
+        records = list(records)
+        _check_unique(records)
+        index._prepare(records)
+        for record in records:
+            index._add(record)
+        index._freeze()
+        return index
+
+    def upsert(self, records: Iterable[Record]) -> None:
+        """Add new records and replace those whose key is already indexed."""
+        records = list(records)
+        _check_unique(records)
+        self._analyzer.add_words(self._item_words(records))
+        for record in records:
+            self._discard(record.key)
+            self._add(record)
+
+    def remove(self, keys: Iterable[str]) -> int:
+        """Forget the records with these keys; returns how many were indexed."""
+        return sum(self._discard(key) for key in keys)
+
+    def __len__(self) -> int:
+        return len(self._doc_of)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._doc_of
+
+    def get(self, key: str) -> Record | None:
+        doc = self._doc_of.get(key)
+        return None if doc is None else self._records[doc]
+
+    def _prepare(self, records: list[Record]) -> None:
+        normalizer = self._analyzer.normalizer
+        normalizer.learn_places((normalizer.text(r.title) for r in records),
+                                {normalizer.text(r.provider) for r in records})
+        self._analyzer.add_words(self._item_words(records))
+        self._analyzer.add_words(e.name for e in self.elements)
+
+    def _item_words(self, records: list[Record]) -> list[str]:
+        counts = Counter(self._analyzer.item(raw).canonical for r in records for raw in r.items)
+        return [word for word, n in counts.items() if n >= self.config.dict_word_min_count]
+
+    def _add(self, record: Record) -> None:
+        doc = len(self._records)
+        title = self._analyzer.title(record.title, record.provider)
+        summary = record.summary[: self.config.max_summary_chars]
+        items = self._doc_items(record, doc)
+        body = set(self._summary_words(summary))
+        body.update(w for _, _, form in items for w in self._item_terms(form.canonical))
+        self._titles.add(title.terms, doc)
+        self._bodies.add(body, doc)
+        self._records.append(record)
+        self._views.append(DocView(title, frozenset(title.terms), frozenset(body),
+                                   self._plain(record.title), self._plain(summary), items))
+        self._doc_of[record.key] = doc
+
+    def _doc_items(self, record: Record, doc: int) -> tuple:
+        forms = {}
+        for raw in record.items[: self.config.max_record_items]:
+            form = self._analyzer.item(raw)
+            if form.canonical:
+                forms.setdefault(form.canonical, (raw, form))
+        return tuple((self._vocabulary.add(canonical, doc), raw, form)
+                     for canonical, (raw, form) in forms.items())
+
+    def _summary_words(self, summary: str) -> tuple[str, ...]:
+        """Summary words, cached: catalogs repeat summaries across districts."""
+        words = self._summary_cache.get(summary)
+        if words is None:
+            words = self._summary_cache[summary] = self._analyzer.text(summary).words
+        return words
+
+    def _item_terms(self, canonical: str) -> tuple[str, ...]:
+        terms = self._word_cache.get(canonical)
+        if terms is None:
+            analyzed = self._analyzer.text(canonical)
+            terms = self._word_cache[canonical] = analyzed.words or analyzed.bigrams
+        return terms
+
+    def _plain(self, text: str) -> str:
+        return self._analyzer.rewriter.rewrite(self._analyzer.normalizer.text(text))[0]
+
+    def _discard(self, key: str) -> bool:
+        doc = self._doc_of.pop(key, None)
+        if doc is None:
+            return False
+        self._records[doc] = None
+        self._views[doc] = None
+        self._dead.append(doc)
+        return True
+
+    def _freeze(self) -> None:
+        self._summary_cache.clear()
+        self._titles.freeze()
+        self._bodies.freeze()
+        self._vocabulary.freeze()
+
+    # ----- searching -----
+    def search(self, query: Query, top_k: int = 10) -> MatchResult:
+        """Entries that hold the demanded data, best first, with the verdict."""
+        parsed = self._parse(query)
+        scores = self._stage_one(parsed)
+        ranked = [self._candidate(parsed, doc) for doc in self._top_docs(scores)]
+        ranked.sort(key=lambda c: -c.score)
+        return verdict(ranked, top_k, self.config)
+
+    def suggest_elements(self, item: str, title: str = "", top_k: int = 5,
+                         ) -> list[ElementSuggestion]:
+        """Standard data elements to bind an info item to, best first."""
+        return self._element_matcher.suggest(item, title, top_k)
+
+    def _parse(self, query: Query) -> ParsedQuery:
+        _validate(query, self.config)
+        title = self._analyzed(self._analyzer.title(query.title))
+        description = self._analyzed(self._analyzer.text(query.description))
+        items = self._query_items(query)
+        if title is None and description is None and not items:
+            raise EmptyQuery("the demand has no meaningful title, description or item")
+        primary, secondary = (title, description) if title else (description, None)
+        parsed = ParsedQuery(primary, secondary, items)
+        parsed.weights = self._term_weights(primary, 1.0)
+        parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
+        self._match_items(parsed)
+        return parsed
+
+    @staticmethod
+    def _analyzed(analyzed: Analyzed) -> Analyzed | None:
+        return analyzed if analyzed.terms else None
+
+    def _query_items(self, query: Query) -> list:
+        unique = {}
+        for raw in query.items:
+            form = self._analyzer.item(raw)
+            if form.canonical:
+                unique.setdefault(form.canonical, (raw, form))
+        return list(unique.values())
+
+    def _term_weights(self, analyzed: Analyzed | None, scale: float) -> dict[str, float]:
+        if analyzed is None:
+            return {}
+        total = max(len(self._records), 1)
+        weights = {w: scale * idf(self._titles.df(w), total) for w in analyzed.words}
+        for gram in analyzed.bigrams:
+            weights.setdefault(gram, scale * self.config.bigram_weight
+                               * idf(self._titles.df(gram), total))
+        return weights
+
+    def _match_items(self, parsed: ParsedQuery) -> None:
+        total = max(len(self._records), 1)
+        for index, (_, form) in enumerate(parsed.items):
+            hits = self._vocabulary.match(form.canonical)
+            parsed.item_hits.append(hits)
+            parsed.item_weights.append(idf(self._item_df(hits), total))
+            for vid, score in hits.items():
+                parsed.by_item_id.setdefault(vid, []).append((index, score))
+
+    def _item_df(self, hits: dict[int, float]) -> int:
+        """Entries holding the item or a close variant (bounded by the closest ones)."""
+        close = [vid for vid, score in hits.items() if score >= self.config.item_close_score]
+        return max(sum(self._vocabulary.docs.df(vid) for vid in close), 1)
+
+    def _stage_one(self, parsed: ParsedQuery) -> np.ndarray:
+        """Cheap score of every entry: weighted term coverage plus requested-item coverage."""
+        scores = np.zeros(len(self._records), dtype=np.float32)
+        limit = self.config.max_df_share * max(len(self._doc_of), 1)
+        self._add_terms(scores, parsed.weights, limit)
+        self._add_terms(scores, parsed.secondary_weights, limit)
+        item_words = {w: self.config.item_term_weight for _, f in parsed.items
+                      for w in self._item_terms(f.canonical)}
+        self._add_terms(scores, item_words, limit)
+        total = sum(parsed.item_weights) or 1.0
+        for hits, weight in zip(parsed.item_hits, parsed.item_weights):
+            scores += self._item_scores(hits) * (self.config.requested_item_weight
+                                                 * weight / total)
+        if self._dead:
+            scores[self._dead] = 0.0
+        return scores
+
+    def _add_terms(self, scores: np.ndarray, weights: dict[str, float], limit: float) -> None:
+        total = sum(weights.values()) or 1.0
+        for term, weight in weights.items():
+            for postings, share in ((self._titles, self.config.title_field_weight),
+                                    (self._bodies, self.config.summary_field_weight)):
+                docs = postings.get(term)
+                if 0 < len(docs) <= limit:
+                    scores[docs] += weight * share / total
+
+    def _item_scores(self, hits: dict[int, float]) -> np.ndarray:
+        best = np.zeros(len(self._records), dtype=np.float32)
+        for vid, score in sorted(hits.items(), key=lambda kv: kv[1]):
+            docs = self._vocabulary.docs.get(vid)
+            best[docs] = np.maximum(best[docs], score)
+        return best
+
+    def _top_docs(self, scores: np.ndarray) -> np.ndarray:
+        pool = min(self.config.candidate_pool, len(scores))
+        if pool == 0:
+            return np.zeros(0, dtype=np.int64)
+        top = np.argpartition(-scores, pool - 1)[:pool]
+        top = top[scores[top] > 0]
+        return top[np.lexsort((top, -scores[top]))]
+
+    def _candidate(self, parsed: ParsedQuery, doc: int) -> Candidate:
+        view, record = self._views[doc], self._records[doc]
+        title = scoring.title_score(parsed, view, self.config)
+        matches = scoring.assign_items(parsed, view, self.config)
+        coverage = scoring.item_coverage(matches, parsed.item_weights)
+        raw = scoring.combine(title, coverage, parsed.primary is not None, self.config)
+        explanation = matches or [ItemMatch(parsed.primary.core, view.title.core,
+                                            MatchKind.TITLE.value, title)]
+        return Candidate(record.key, scoring.calibrate(raw, self.config), record.title,
+                         record.provider, title, coverage, tuple(explanation),
+                         record.blocked_by())
+
+
+def _check_unique(records: list[Record]) -> None:
+    seen: set[str] = set()
+    for record in records:
+        if record.key in seen:
+            raise DuplicateKey("two records share a key", key=record.key)
+        seen.add(record.key)
+
+
+def _validate(query: Query, config: MatchConfig) -> None:
+    for name in ("title", "description"):
+        if len(getattr(query, name) or "") > config.max_text_chars:
+            raise QueryTooLong(f"the demand's {name} is too long", field=name,
+                               limit=config.max_text_chars)
+    if len(query.items) > config.max_items:
+        raise TooManyItems("the demand requests too many items", count=len(query.items),
+                           limit=config.max_items)
+    if any(len(item) > config.max_item_chars for item in query.items):
+        raise QueryTooLong("a requested item name is too long", field="items",
+                           limit=config.max_item_chars)

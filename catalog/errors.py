@@ -58,7 +58,8 @@ class ImportFailed(CatalogError):
     code = "import_failed"
     status = 422
 
-    def __init__(self, message: str, *, problems: list, report=None):
+    def __init__(self, message: str, *, problems: list):
+        if len(problems) == 1 and problems[0].row is None:  # a whole-file problem says what it is
+            message = f"{message}：{problems[0].message}"
         super().__init__(message, details=[p.as_dict() for p in problems[:1000]])
         self.problems = problems
-        self.report = report

@@ -21,7 +21,7 @@ LABELLED = ("sharing_type", "sharing_method", "open_attribute", "update_cycle")
 
 def catalog_frame(session: Session, *, actor: Actor, filters: EntryFilter | None = None) -> pd.DataFrame:
     """Every visible entry as one template row (items joined with ``|``)."""
-    entries = apply_filters(visible_entries(actor), filters or EntryFilter()).subquery()
+    entries = apply_filters(visible_entries(actor), filters or EntryFilter(), session=session).subquery()
     e = entries.c
     stmt = (
         select(

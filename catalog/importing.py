@@ -19,8 +19,16 @@ from .actors import Actor, Role
 from .db import savepoint
 from .codes import format_resource_code, parse_resource_code
 from .errors import ImportFailed, PermissionDenied
-from .models import CatalogEntry, DataElement, Department, EntryVersion, InfoItem, StatusChange
-from .rules import EntryData, RuleViolations, parse_entry
+from .models import (
+    CatalogEntry,
+    DataElement,
+    Department,
+    EntryText,
+    EntryVersion,
+    InfoItem,
+    StatusChange,
+)
+from .rules import EntryData, RuleViolations, content_hash, parse_entry
 from .services import code_front_for, snapshot
 from .templates import CATALOG, Problem, Sheet
 from .vocab import EntryStatus
@@ -55,6 +63,12 @@ class _Row:
     provider_id: int | None = None
     existing: tuple | None = None  # (id, provider_id, content_hash, status, version)
     code: str | None = None
+    content: dict = field(default_factory=dict)
+    digest: str = ""
+
+    def __post_init__(self):
+        self.content = self.data.content()
+        self.digest = content_hash(self.content)
 
 
 def import_catalog(
@@ -221,14 +235,17 @@ def _write(session, actor, rows, status, now, result, progress) -> None:
     ids = _insert_entries(session, actor, fresh, status, now)
     ids += _update_entries(session, actor, changed, status, now)
     written = fresh + changed
-    _replace_items(session, written, ids, elements, changed_ids=[r.existing[0] for r in changed])
+    changed_ids = [r.existing[0] for r in changed]
+    _replace_rows(session, EntryText.__table__, changed_ids,
+                  [dict(entry_id=i, text=r.data.search_text()) for r, i in zip(written, ids)])
+    _replace_items(session, written, ids, elements, changed_ids=changed_ids)
     _record_lifecycle(session, actor, written, ids, status, now)
     progress("写入", total, total)
 
 
 def _differs(row: _Row, status: EntryStatus) -> bool:
     _, provider_id, content_hash, old_status, _ = row.existing
-    return (content_hash != row.data.content_hash() or provider_id != row.provider_id
+    return (content_hash != row.digest or provider_id != row.provider_id
             or EntryStatus(old_status) is not status)
 
 
@@ -267,8 +284,8 @@ def _entry_values(row: _Row, actor: Actor, status: EntryStatus, now: dt.datetime
         sharing_condition=data.sharing_condition, not_shared_basis=data.not_shared_basis,
         sharing_method=data.sharing_method, open_attribute=data.open_attribute,
         update_cycle=data.update_cycle, publish_date=publish_date, last_updated=data.last_updated,
-        related_codes=data.related_codes, status=status, content_hash=data.content_hash(),
-        search_text=data.search_text(), updated_by=actor.user_id, updated_at=now,
+        related_codes=data.related_codes, status=status, content_hash=row.digest,
+        updated_by=actor.user_id, updated_at=now,
     )
 
 
@@ -313,10 +330,14 @@ def _element_ids_by_name(session) -> dict[str, int]:
     return {name: i for name, i in pairs if counts[name] == 1}
 
 
+def _replace_rows(session, table, entry_ids: list[int], values: list[dict]) -> None:
+    """Delete the rows of these entries, then insert the new ones."""
+    for start in range(0, len(entry_ids), CHUNK):
+        session.execute(delete(table).where(table.c.entry_id.in_(entry_ids[start:start + CHUNK])))
+    _insert_many(session, table, values)
+
+
 def _replace_items(session, rows, ids, elements: dict[str, int], *, changed_ids: list[int]) -> None:
-    table = InfoItem.__table__
-    for start in range(0, len(changed_ids), CHUNK):
-        session.execute(delete(table).where(table.c.entry_id.in_(changed_ids[start:start + CHUNK])))
     values = [
         dict(entry_id=entry_id, position=pos, name=item.name, data_type=item.data_type,
              length=item.length, element_id=item.element_id or elements.get(item.name),
@@ -324,7 +345,7 @@ def _replace_items(session, rows, ids, elements: dict[str, int], *, changed_ids:
         for row, entry_id in zip(rows, ids)
         for pos, item in enumerate(row.data.items)
     ]
-    _insert_many(session, table, values)
+    _replace_rows(session, InfoItem.__table__, changed_ids, values)
 
 
 def _record_lifecycle(session, actor, rows, ids, status, now) -> None:
@@ -338,7 +359,7 @@ def _record_lifecycle(session, actor, rows, ids, status, now) -> None:
                                 reason="批量导入", actor_id=actor.user_id, at=now))
         if status is EntryStatus.PUBLISHED:
             version = (row.existing[4] if row.existing else 0) + 1
-            snap = snapshot(row.data, resource_code=row.code, provider=departments[row.provider_id],
+            snap = snapshot(row.content, resource_code=row.code, provider=departments[row.provider_id],
                             provider_code=codes[row.provider_id])
             versions.append(dict(entry_id=entry_id, version=version, snapshot=snap,
                                  published_at=now, published_by=actor.user_id))

@@ -95,7 +95,7 @@ class Base(DeclarativeBase):
 
 class Timestamped:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class Department(Timestamped, Base):
@@ -172,7 +172,6 @@ class CatalogEntry(Timestamped, Base):
     status: Mapped[EntryStatus] = mapped_column(vocab(EntryStatus, "status"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # number of publications
     content_hash: Mapped[str] = mapped_column(String(64))
-    search_text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -192,6 +191,20 @@ class CatalogEntry(Timestamped, Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    text: Mapped[EntryText] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EntryText(Base):
+    """The folded text (name, summary, item names) the catalog's text filter scans.
+
+    Kept apart from the wide entry row so a scan reads a few megabytes, not the whole catalog."""
+
+    __tablename__ = "entry_texts"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
 
 
 class InfoItem(Base):

@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .codes import parse_resource_code, parse_uscc
 from .vocab import (
@@ -63,6 +63,10 @@ class ItemData:
     element_id: int | None = None
     sharing_type: SharingType | None = None
 
+    def content(self) -> dict:
+        return {"name": self.name, "data_type": _value(self.data_type), "length": self.length,
+                "element_id": self.element_id, "sharing_type": _value(self.sharing_type)}
+
     def as_template(self) -> str:
         if self.data_type is None and self.length is None:
             return self.name
@@ -98,19 +102,34 @@ class EntryData:
 
     def content(self) -> dict:
         """The entry's content as plain JSON-ready data (no ownership or lifecycle fields)."""
-        data = asdict(self)
-        for key in ("provider", "provider_code", "provider_id", "resource_code"):
-            data.pop(key)
-        for key in ("publish_date", "last_updated"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
+        return {
+            "name": self.name, "summary": self.summary, "category": _value(self.category),
+            "classification_code": self.classification_code, "format": _value(self.format),
+            "format_detail": self.format_detail, "sharing_type": _value(self.sharing_type),
+            "sharing_condition": self.sharing_condition, "not_shared_basis": self.not_shared_basis,
+            "sharing_method": _value(self.sharing_method), "open_attribute": _value(self.open_attribute),
+            "update_cycle": _value(self.update_cycle),
+            "publish_date": self.publish_date.isoformat() if self.publish_date else None,
+            "last_updated": self.last_updated.isoformat() if self.last_updated else None,
+            "related_codes": list(self.related_codes),
+            "items": [item.content() for item in self.items],
+        }
 
     def content_hash(self) -> str:
-        encoded = json.dumps(self.content(), ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(encoded.encode()).hexdigest()
+        return content_hash(self.content())
 
     def search_text(self) -> str:
         return search_text(self.name, self.summary, (item.name for item in self.items))
+
+
+def _value(member) -> str | None:
+    return None if member is None else member.value
+
+
+def content_hash(content: dict) -> str:
+    """A digest of an entry's content: equal digests mean nothing to re-import or re-publish."""
+    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def search_text(name: str, summary: str, item_names) -> str:

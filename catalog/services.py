@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .actors import Actor, Role
+from .db import contains_text, id_in
 from .codes import format_resource_code, parse_region_code, parse_resource_code, parse_uscc
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .models import (
     CatalogEntry,
     DataElement,
     Department,
+    EntryText,
     EntryVersion,
     InfoItem,
     MountedResource,
     StatusChange,
 )
+from .search import TextIndex
 from .rules import EntryData, ItemData, RuleViolations, fold_query, parse_entry
 from .vocab import DepartmentLevel, EntryStatus
 
@@ -159,7 +162,7 @@ class EntryFilter:
     mounted: bool | None = None
     q: str | None = None
     sort: str = "-updated_at"
-    extra: dict = field(default_factory=dict)
+    entry_ids: list[int] | None = None  # already narrowed, e.g. by the in-process text index
 
 
 SORTABLE = {
@@ -190,15 +193,31 @@ def visible_entries(actor: Actor) -> Select:
     return stmt.where(shown)
 
 
+MAX_IN_LIST = 20_000  # past this many text hits, the database scans instead
+
+
 def list_entries(
-    session: Session, *, actor: Actor, filters: EntryFilter, page: int = 1, page_size: int = 20
+    session: Session,
+    *,
+    actor: Actor,
+    filters: EntryFilter,
+    page: int = 1,
+    page_size: int = 20,
+    text_index: TextIndex | None = None,
 ) -> Page:
-    stmt = apply_filters(visible_entries(actor), filters)
+    # A provider narrows to a few hundred rows: the database checks their text faster than the
+    # index finds every hit of a common word across the catalog.
+    if filters.q and text_index is not None and filters.provider_id is None:
+        text_index.refresh(session)
+        hits = text_index.matching_ids(fold_query(filters.q).split())
+        if len(hits) <= MAX_IN_LIST:
+            filters = replace(filters, entry_ids=hits)
+    stmt = apply_filters(visible_entries(actor), filters, session=session)
     stmt = stmt.order_by(*_ordering(filters.sort))
     return paginate(session, stmt, page=page, page_size=page_size)
 
 
-def apply_filters(stmt: Select, f: EntryFilter) -> Select:
+def apply_filters(stmt: Select, f: EntryFilter, *, session: Session | None = None) -> Select:
     equal = {
         CatalogEntry.provider_id: f.provider_id,
         CatalogEntry.sharing_type: f.sharing_type,
@@ -211,9 +230,11 @@ def apply_filters(stmt: Select, f: EntryFilter) -> Select:
             stmt = stmt.where(column == value)
     if f.mounted is not None:
         stmt = stmt.where(is_mounted() if f.mounted else ~is_mounted())
-    if f.q:
-        for word in fold_query(f.q).split():
-            stmt = stmt.where(CatalogEntry.search_text.contains(word, autoescape=True))
+    if f.entry_ids is not None:
+        stmt = stmt.where(id_in(session, CatalogEntry.id, f.entry_ids))
+    elif f.q:
+        words = [contains_text(EntryText.text, word) for word in fold_query(f.q).split()]
+        stmt = stmt.where(exists().where(EntryText.entry_id == CatalogEntry.id, *words))
     return stmt
 
 
@@ -235,9 +256,16 @@ def paginate(session: Session, stmt: Select, *, page: int, page_size: int) -> Pa
         raise ValidationError(
             "分页参数错误", details={"page_size": [f"每页条数应在1到{MAX_PAGE_SIZE}之间，页码从1开始"]}
         )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
-    return Page(items=list(rows), total=total or 0, page=page, page_size=page_size)
+    model = stmt.column_descriptions[0]["entity"]
+    window = stmt.with_only_columns(model.id, func.count().over())
+    found = session.execute(window.limit(page_size).offset((page - 1) * page_size)).all()
+    if found:
+        total = found[0][1]
+    else:  # past the last page: count without fetching
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ids = [row[0] for row in found]
+    loaded = {obj.id: obj for obj in session.scalars(select(model).where(model.id.in_(ids))).unique()}
+    return Page(items=[loaded[i] for i in ids], total=total or 0, page=page, page_size=page_size)
 
 
 def mounted_entry_ids(session: Session, entry_ids: Sequence[int]) -> set[int]:
@@ -370,14 +398,25 @@ def _apply(entry: CatalogEntry, data: EntryData, provider: Department, actor: Ac
     entry.provider = provider
     entry.provider_id = provider.id
     entry.content_hash = data.content_hash()
-    entry.search_text = data.search_text()
+    if entry.text is None:
+        entry.text = EntryText(text=data.search_text())
+    else:
+        entry.text.text = data.search_text()
     entry.updated_by = actor.user_id
     entry.updated_at = now
-    entry.items = [
-        InfoItem(position=i, name=item.name, data_type=item.data_type, length=item.length,
-                 element_id=item.element_id, sharing_type=item.sharing_type)
-        for i, item in enumerate(data.items)
-    ]
+    entry.items = _merged_items(entry.items, data.items)
+
+
+def _merged_items(current: list[InfoItem], wanted: list[ItemData]) -> list[InfoItem]:
+    """Keep the rows of items that stay (by name), so their ids survive an edit."""
+    by_name = {item.name: item for item in current}
+    merged = []
+    for position, item in enumerate(wanted):
+        row = by_name.pop(item.name, None) or InfoItem(name=item.name)
+        row.position, row.data_type, row.length = position, item.data_type, item.length
+        row.element_id, row.sharing_type = item.element_id, item.sharing_type
+        merged.append(row)
+    return merged
 
 
 def _check_elements(session: Session, items: list[ItemData]) -> None:
@@ -439,11 +478,9 @@ def entry_data(entry: CatalogEntry) -> EntryData:
     )
 
 
-def snapshot(data: EntryData, *, resource_code: str, provider: str, provider_code: str | None) -> dict:
+def snapshot(content: dict, *, resource_code: str, provider: str, provider_code: str | None) -> dict:
     """What a published version freezes: the content plus code and provider as they were."""
-    content = data.content()
-    content.update(resource_code=resource_code, provider=provider, provider_code=provider_code)
-    return content
+    return {**content, "resource_code": resource_code, "provider": provider, "provider_code": provider_code}
 
 
 # -- lifecycle -----------------------------------------------------------------------------------
@@ -499,7 +536,7 @@ def publish_version(session: Session, entry: CatalogEntry, *, actor: Actor, now:
         EntryVersion(
             entry_id=entry.id,
             version=entry.version,
-            snapshot=snapshot(data, resource_code=entry.resource_code,
+            snapshot=snapshot(data.content(), resource_code=entry.resource_code,
                               provider=entry.provider.name, provider_code=entry.provider.code),
             published_at=now,
             published_by=actor.user_id,

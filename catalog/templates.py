@@ -176,7 +176,7 @@ def _read_xlsx(data: bytes, template: Template, sheet: str | None) -> pd.DataFra
     if wanted not in names:
         problem = Problem(f"找不到工作表“{wanted}”，文件中有：{'、'.join(names)}")
         raise ImportFailed("工作表不存在", problems=[problem])
-    frame = book.parse(wanted, dtype=str).fillna("")
+    frame = pd.read_excel(book, sheet_name=wanted, dtype=str).fillna("")
     frame.attrs["sheet"] = wanted
     return frame
 

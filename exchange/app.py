@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, g, redirect, url_for
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.db import make_engine, make_session_factory
+from catalog.search import TextIndex
 
 from .config import Settings
 
@@ -23,6 +24,7 @@ class Runtime:
     settings: Settings
     engine: Engine | None
     sessions: sessionmaker[Session]
+    text_index: TextIndex = field(default_factory=TextIndex)
 
     @staticmethod
     def now() -> dt.datetime:

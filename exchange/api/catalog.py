@@ -66,7 +66,8 @@ class Entries(MethodView):
     def get(self, args):
         """List entries, with filters, text search, sorting and pagination."""
         page = services.list_entries(db(), actor=current_actor(), filters=_filters(args),
-                                     page=args["page"], page_size=args["page_size"])
+                                     page=args["page"], page_size=args["page_size"],
+                                     text_index=runtime().text_index)
         _with_mounted(page.items)
         return page
 

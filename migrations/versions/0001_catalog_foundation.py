@@ -40,6 +40,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('data_elements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_data_elements_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_data_elements_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('departments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,6 +58,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_departments_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_departments_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -74,6 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_users_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -116,7 +119,6 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'submitted', 'published', 'changed', 'withdrawn', name='status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
@@ -136,6 +138,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_catalog_entries_sharing_type'), ['sharing_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_update_cycle'), ['update_cycle'], unique=False)
+        batch_op.create_index(batch_op.f('ix_catalog_entries_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('entry_status_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -152,6 +155,12 @@ def upgrade() -> None:
     with op.batch_alter_table('entry_status_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_entry_status_changes_entry_id'), ['entry_id'], unique=False)
 
+    op.create_table('entry_texts',
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['catalog_entries.id'], name=op.f('fk_entry_texts_entry_id_catalog_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_entry_texts'))
+    )
     op.create_table('entry_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
@@ -221,11 +230,13 @@ def downgrade() -> None:
 
     op.drop_table('info_items')
     op.drop_table('entry_versions')
+    op.drop_table('entry_texts')
     with op.batch_alter_table('entry_status_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entry_status_changes_entry_id'))
 
     op.drop_table('entry_status_changes')
     with op.batch_alter_table('catalog_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalog_entries_updated_at'))
         batch_op.drop_index(batch_op.f('ix_catalog_entries_update_cycle'))
         batch_op.drop_index(batch_op.f('ix_catalog_entries_status'))
         batch_op.drop_index(batch_op.f('ix_catalog_entries_sharing_type'))
@@ -238,14 +249,17 @@ def downgrade() -> None:
 
     op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_updated_at'))
         batch_op.drop_index(batch_op.f('ix_users_department_id'))
 
     op.drop_table('users')
     with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_departments_updated_at'))
         batch_op.drop_index(batch_op.f('ix_departments_parent_id'))
 
     op.drop_table('departments')
     with op.batch_alter_table('data_elements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_elements_updated_at'))
         batch_op.drop_index(batch_op.f('ix_data_elements_name'))
 
     op.drop_table('data_elements')

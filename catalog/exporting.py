@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from sqlalchemy import select
@@ -70,9 +71,11 @@ def _joined(label: str, detail: str | None) -> str:
     return f"{label}/{detail}" if detail else label
 
 
-def export_catalog(session: Session, *, actor: Actor, target: Path, filters: EntryFilter | None = None) -> int:
+def export_catalog(session: Session, *, actor: Actor, target: Path | BinaryIO, fmt: str | None = None,
+                   filters: EntryFilter | None = None) -> int:
+    """Write the visible entries to a file (format from its suffix) or a binary stream (``fmt``)."""
     frame = catalog_frame(session, actor=actor, filters=filters)
-    write_sheet(frame, target, template=CATALOG)
+    write_sheet(frame, target, template=CATALOG, fmt=fmt)
     return len(frame)
 
 

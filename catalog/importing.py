@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .actors import Actor, Role
-from .db import savepoint
+from .db import allocate_ids, bulk_insert, savepoint
 from .codes import format_resource_code, parse_resource_code
 from .errors import ImportFailed, PermissionDenied
 from .models import (
@@ -290,18 +290,15 @@ def _entry_values(row: _Row, actor: Actor, status: EntryStatus, now: dt.datetime
 
 
 def _insert_entries(session, actor, rows, status, now) -> list[int]:
-    ids = []
-    for start in range(0, len(rows), CHUNK):
-        batch = []
-        for row in rows[start:start + CHUNK]:
-            values = _entry_values(row, actor, status, now)
-            values.update(created_by=actor.user_id, created_at=now, lock_version=1,
+    table = CatalogEntry.__table__
+    ids = allocate_ids(session, table, len(rows))
+    values = []
+    for entry_id, row in zip(ids, rows):
+        row_values = _entry_values(row, actor, status, now)
+        row_values.update(id=entry_id, created_by=actor.user_id, created_at=now, lock_version=1,
                           version=1 if status is EntryStatus.PUBLISHED else 0)
-            batch.append(values)
-        stmt = insert(CatalogEntry.__table__).returning(
-            CatalogEntry.__table__.c.id, sort_by_parameter_order=True
-        )
-        ids += session.execute(stmt, batch).scalars().all()
+        values.append(row_values)
+    bulk_insert(session, table, values)
     return ids
 
 
@@ -334,7 +331,7 @@ def _replace_rows(session, table, entry_ids: list[int], values: list[dict]) -> N
     """Delete the rows of these entries, then insert the new ones."""
     for start in range(0, len(entry_ids), CHUNK):
         session.execute(delete(table).where(table.c.entry_id.in_(entry_ids[start:start + CHUNK])))
-    _insert_many(session, table, values)
+    bulk_insert(session, table, values)
 
 
 def _replace_items(session, rows, ids, elements: dict[str, int], *, changed_ids: list[int]) -> None:
@@ -363,12 +360,6 @@ def _record_lifecycle(session, actor, rows, ids, status, now) -> None:
                             provider_code=codes[row.provider_id])
             versions.append(dict(entry_id=entry_id, version=version, snapshot=snap,
                                  published_at=now, published_by=actor.user_id))
-    _insert_many(session, StatusChange.__table__, changes)
-    _insert_many(session, EntryVersion.__table__, versions)
+    bulk_insert(session, StatusChange.__table__, changes)
+    bulk_insert(session, EntryVersion.__table__, versions)
 
-
-def _insert_many(session, table, values: list[dict]) -> None:
-    for start in range(0, len(values), CHUNK * 5):
-        chunk = values[start:start + CHUNK * 5]
-        if chunk:
-            session.execute(insert(table), chunk)

@@ -8,6 +8,7 @@ real-world variants, dates as text) and returns a normalised :class:`EntryData`,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -55,7 +56,7 @@ class RuleViolations(Exception):
         return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemData:
     name: str
     data_type: DataType | None = None
@@ -128,7 +129,7 @@ def _value(member) -> str | None:
 
 def content_hash(content: dict) -> str:
     """A digest of an entry's content: equal digests mean nothing to re-import or re-publish."""
-    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True)
+    encoded = json.dumps(content, ensure_ascii=False)  # content() builds keys in a fixed order
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
@@ -160,17 +161,21 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = _text(value)
-    if text is None:
-        return None
+    return None if text is None else _parse_date_text(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date_text(text: str) -> dt.date:
     text = text.split(" ")[0].split("T")[0]
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"日期“{value}”无法识别，应为 YYYY-MM-DD")
+    raise ValueError(f"日期“{text}”无法识别，应为 YYYY-MM-DD")
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_item(text: str) -> ItemData:
     """``名称`` or ``名称:数据类型`` or ``名称:数据类型:长度``.
 

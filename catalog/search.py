@@ -44,7 +44,7 @@ class TextIndex:
         if since is not None:
             changed = select(CatalogEntry.id).where(CatalogEntry.updated_at >= since)
             stmt = stmt.where(EntryText.entry_id.in_(changed))
-        self._texts.update(session.execute(stmt).tuples().all())
+        self._texts.update(session.execute(stmt).all())
         ids = np.fromiter(self._texts, dtype=np.int64, count=len(self._texts))
         texts = list(self._texts.values())
         lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))

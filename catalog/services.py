@@ -207,9 +207,12 @@ def list_entries(
 ) -> Page:
     # A provider narrows to a few hundred rows: the database checks their text faster than the
     # index finds every hit of a common word across the catalog.
-    if filters.q and text_index is not None and filters.provider_id is None:
+    words = fold_query(filters.q or "").split()
+    if not words:
+        filters = replace(filters, q=None)
+    elif text_index is not None and filters.provider_id is None:
         text_index.refresh(session)
-        hits = text_index.matching_ids(fold_query(filters.q).split())
+        hits = text_index.matching_ids(words)
         if len(hits) <= MAX_IN_LIST:
             filters = replace(filters, entry_ids=hits)
     stmt = apply_filters(visible_entries(actor), filters, session=session)

@@ -203,12 +203,13 @@ def _map_headers(frame: pd.DataFrame, template: Template) -> Sheet:
     return Sheet(template=template, frame=frame, ignored_headers=ignored)
 
 
-def write_sheet(frame: pd.DataFrame, target: Path, *, template: Template) -> None:
-    """Write rows (keyed by field) under the template's Chinese headers, as CSV or XLSX."""
+def write_sheet(frame: pd.DataFrame, target, *, template: Template, fmt: str | None = None) -> None:
+    """Write rows (keyed by field) under the template's Chinese headers, as CSV or XLSX, to a path
+    (format from its suffix) or a binary stream (``fmt``)."""
     out = frame.reindex(columns=[c.field for c in template.columns]).rename(
         columns={c.field: c.header for c in template.columns}
     )
-    if file_format(target.name) == "csv":
+    if (fmt or file_format(target.name)) == "csv":
         out.to_csv(target, index=False, encoding="utf-8-sig")
     else:
         with pd.ExcelWriter(target, engine="xlsxwriter") as writer:

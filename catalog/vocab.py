@@ -16,6 +16,7 @@ import unicodedata
 # Trailing notes some portals append: "每月(更新说明:暂无新业务数据产生)".
 _NOTE = re.compile(r"[（(].*?[)）]\s*$")
 _QUOTES = "'\"‘’“”「」『』"
+SPELLINGS_KEPT = 1000  # parsed spellings remembered per vocabulary (imports repeat a few)
 
 
 def clean_label(raw: str) -> str:
@@ -52,12 +53,18 @@ class Vocabulary(enum.StrEnum):
     def parse(cls, raw: object) -> "Vocabulary":
         if isinstance(raw, cls):
             return raw
-        key = clean_label(str(raw)).lower()
-        try:
-            return cls._lookup()[key]
-        except KeyError:
-            allowed = "、".join(member.label for member in cls)
-            raise ValueError(f"“{raw}”不是有效的取值，应为：{allowed}") from None
+        seen = cls.__dict__.get("_seen")
+        if seen is None:
+            seen = cls._seen = {}
+        member = seen.get(raw)
+        if member is None:
+            member = cls._lookup().get(clean_label(str(raw)).lower())
+            if member is None:
+                allowed = "、".join(m.label for m in cls)
+                raise ValueError(f"“{raw}”不是有效的取值，应为：{allowed}")
+            if len(seen) < SPELLINGS_KEPT:
+                seen[raw] = member
+        return member
 
     @classmethod
     def labels(cls) -> list[str]:

@@ -131,6 +131,10 @@ class Analyzer:
         """A free text (description, summary): boilerplate dropped."""
         return self._analyze(self.normalizer.text(raw))
 
+    def plain(self, raw: str) -> str:
+        """A text normalised and synonym-rewritten, no tokenising (cheap: no jieba)."""
+        return self.rewriter.rewrite(self.normalizer.text(raw))[0]
+
     def _analyze(self, normalized: str) -> Analyzed:
         canonical, kind = self.rewriter.rewrite(normalized)
         runs = self._runs(canonical)
@@ -143,14 +147,23 @@ class Analyzer:
         """Runs of consecutive meaningful tokens, boilerplate and spaces breaking the runs."""
         runs, current = [], []
         for token in self._tokenizer().cut(text, HMM=False):
-            if token.strip() and token not in self._boilerplate:
-                current.append(token)
-            elif current:
+            head, tail = self._split_boilerplate(token)
+            if head.strip() and head not in self._boilerplate:
+                current.append(head)
+            if (tail or head in self._boilerplate or not head.strip()) and current:
                 runs.append(current)
                 current = []
         if current:
             runs.append(current)
         return runs
+
+    def _split_boilerplate(self, token: str) -> tuple[str, str]:
+        """A dictionary word ending in a boilerplate word ("企业名单", "人员信息") as its
+        meaningful head and the boilerplate tail; other tokens whole."""
+        for size in (3, 2):
+            if len(token) >= size + 2 and token[-size:] in self._boilerplate:
+                return token[:-size], token[-size:]
+        return token, ""
 
     def _words(self, run: list[str]) -> list[str]:
         """The run's words plus the dictionary words inside long ones (as jieba's search
@@ -167,6 +180,11 @@ class Analyzer:
 
 def _squash(text: str) -> str:
     return text.replace(" ", "")
+
+
+def text_bigrams(text: str) -> list[str]:
+    """Character bigrams of each space-separated chunk of a normalised text."""
+    return [g for chunk in text.split() for g in _bigrams(chunk)]
 
 
 def _bigrams(chunk: str) -> list[str]:

@@ -41,10 +41,10 @@ class MatchConfig:
 
     # --- candidate generation (inverted index) ---
     candidate_pool: int = 150
+    lexical_pool: int = 30
     max_df_share: float = 0.35
     title_field_weight: float = 1.0
-    item_field_weight: float = 0.6
-    summary_field_weight: float = 0.25
+    stage_lexical_weight: float = 1.0
     description_weight: float = 0.4
     bigram_weight: float = 0.5
     requested_item_weight: float = 1.5
@@ -62,18 +62,26 @@ class MatchConfig:
     title_item_score: float = 0.8
     summary_item_score: float = 0.7
 
+    # --- bigram BM25 over whole entries ---
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    max_summary_chars: int = 200
+
     # --- re-ranking and confidence ---
+    # Confidence = logistic(ranker_bias + Σ weight × feature), features in the order of
+    # ``matching.scoring.FEATURES``; fitted by ``bench/matching/fit_ranker.py``.
+    ranker_weights: tuple[float, ...] = (0.571, 2.576, 3.244, 0.276, 0.353, 4.974, 8.03, 2.274,
+                                         0.497)
+    ranker_bias: float = -6.159
+    # The reported title score (not the ranking): coverage, its discount outside the title,
+    # fuzzy similarity of the reduced titles, description coverage.
     title_coverage_weight: float = 0.6
     title_fuzzy_weight: float = 0.4
     body_coverage_share: float = 0.5
     item_term_weight: float = 0.3
-    max_summary_chars: int = 200
-    item_weight_with_title: float = 0.3
     description_coverage_weight: float = 0.15
-    calibration_slope: float = 10.0
-    calibration_midpoint: float = 0.5
     match_threshold: float = 0.5
-    verdict_margin: float = 0.1
+    verdict_margin: float = 1.0  # in log-odds of the confidence
     provider_vote_top: int = 10
 
     # --- data-element suggestions ---

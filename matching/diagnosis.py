@@ -3,6 +3,7 @@ the entries whose status blocks the most of them."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,11 +25,11 @@ def likely_provider(candidates: Iterable[Candidate], config: MatchConfig) -> str
 
 
 def verdict(ranked: list[Candidate], top_k: int, config: MatchConfig) -> MatchResult:
-    """Matched when an entry passes the threshold, comes close to the best one and nothing
-    blocks it; otherwise the reason (of the best entry when entries exist but are blocked)."""
-    best = ranked[0].score if ranked else 0.0
-    floor = max(config.match_threshold, best - config.verdict_margin)
-    passing = [c for c in ranked if c.score >= floor]
+    """Matched when an entry passes the threshold, comes close to the best one (within
+    ``verdict_margin`` in log-odds) and nothing blocks it; otherwise the reason (of the best entry when entries exist but are blocked)."""
+    best = _logit(ranked[0].score) if ranked else -math.inf
+    floor = max(_logit(config.match_threshold), best - config.verdict_margin)
+    passing = [c for c in ranked if _logit(c.score) >= floor]
     shown = tuple(ranked[:top_k])
     if any(c.usable for c in passing):
         return MatchResult(shown, MATCHED)
@@ -37,6 +38,12 @@ def verdict(ranked: list[Candidate], top_k: int, config: MatchConfig) -> MatchRe
                            likely_provider(ranked, config))
     blocking = tuple(c.key for c in passing)
     return MatchResult(shown, UNMET, passing[0].blocked_by, passing[0].provider, blocking)
+
+
+def _logit(p: float) -> float:
+    """Confidence back on the evidence scale, where "close to the best" is measured."""
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 @dataclass(frozen=True, slots=True)

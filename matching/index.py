@@ -1,5 +1,6 @@
-"""The catalog index: inverted lists over title words and bigrams, summary and item words, and
-the distinct item vocabulary; candidate generation by weighted term coverage, then re-ranking."""
+"""The catalog index: inverted lists over title words and bigrams, a bigram BM25 over whole
+entries, and the distinct item vocabulary; candidate generation by weighted term coverage and
+BM25, then re-ranking by a fitted combination of the evidence."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from collections.abc import Iterable
 import numpy as np
 
 from matching import scoring
-from matching.analysis import Analyzed, Analyzer
+from matching.analysis import Analyzed, Analyzer, text_bigrams
 from matching.config import DEFAULT_CONFIG, MatchConfig
 from matching.diagnosis import verdict
 from matching.elements import ElementMatcher, element_synonyms
 from matching.errors import DuplicateKey, EmptyQuery, QueryTooLong, TooManyItems
+from matching.lexical import BigramBM25
 from matching.models import (Candidate, DataElement, ElementSuggestion, ItemMatch, MatchKind,
                              MatchResult, Query, Record)
 from matching.postings import Postings, idf
@@ -37,10 +39,9 @@ class CatalogIndex:
         self._doc_of: dict[str, int] = {}
         self._dead: list[int] = []
         self._titles = Postings()
-        self._bodies = Postings()
+        self._lexical = BigramBM25(config)
         self._vocabulary = ItemVocabulary(config)
         self._word_cache: dict[str, tuple[str, ...]] = {}
-        self._summary_cache: dict[str, tuple[str, ...]] = {}
 
     # ----- building and updating -----
     @classmethod
@@ -95,15 +96,17 @@ class CatalogIndex:
     def _add(self, record: Record) -> None:
         doc = len(self._records)
         title = self._analyzer.title(record.title, record.provider)
-        summary = record.summary[: self.config.max_summary_chars]
+        plain_title = self._analyzer.plain(record.title)
+        summary = self._analyzer.plain(record.summary[: self.config.max_summary_chars])
         items = self._doc_items(record, doc)
-        body = set(self._summary_words(summary))
-        body.update(w for _, _, form in items for w in self._item_terms(form.canonical))
+        item_text = " ".join(form.canonical for _, _, form in items)
+        grams = set(text_bigrams(plain_title))
+        grams.update(text_bigrams(summary), text_bigrams(item_text))
         self._titles.add(title.terms, doc)
-        self._bodies.add(body, doc)
+        self._lexical.add(grams, doc)
         self._records.append(record)
-        self._views.append(DocView(title, frozenset(title.terms), frozenset(body),
-                                   self._plain(record.title), self._plain(summary), items))
+        self._views.append(DocView(title, frozenset(title.terms), plain_title.replace(" ", ""),
+                                   summary, item_text, items))
         self._doc_of[record.key] = doc
 
     def _doc_items(self, record: Record, doc: int) -> tuple:
@@ -115,22 +118,12 @@ class CatalogIndex:
         return tuple((self._vocabulary.add(canonical, doc), raw, form)
                      for canonical, (raw, form) in forms.items())
 
-    def _summary_words(self, summary: str) -> tuple[str, ...]:
-        """Summary words, cached: catalogs repeat summaries across districts."""
-        words = self._summary_cache.get(summary)
-        if words is None:
-            words = self._summary_cache[summary] = self._analyzer.text(summary).words
-        return words
-
     def _item_terms(self, canonical: str) -> tuple[str, ...]:
         terms = self._word_cache.get(canonical)
         if terms is None:
             analyzed = self._analyzer.text(canonical)
             terms = self._word_cache[canonical] = analyzed.words or analyzed.bigrams
         return terms
-
-    def _plain(self, text: str) -> str:
-        return self._analyzer.rewriter.rewrite(self._analyzer.normalizer.text(text))[0]
 
     def _discard(self, key: str) -> bool:
         doc = self._doc_of.pop(key, None)
@@ -142,24 +135,42 @@ class CatalogIndex:
         return True
 
     def _freeze(self) -> None:
-        self._summary_cache.clear()
         self._titles.freeze()
-        self._bodies.freeze()
+        self._lexical.freeze()
         self._vocabulary.freeze()
 
     # ----- searching -----
     def search(self, query: Query, top_k: int = 10) -> MatchResult:
         """Entries that hold the demanded data, best first, with the verdict."""
-        parsed = self._parse(query)
-        scores = self._stage_one(parsed)
-        ranked = [self._candidate(parsed, doc) for doc in self._top_docs(scores)]
-        ranked.sort(key=lambda c: -c.score)
+        parsed, scored = self._scored(query)
+        confident = sorted(((scoring.confidence(one[2], self.config), one) for one in scored),
+                           key=lambda pair: -pair[0])
+        keep = max(top_k, self.config.provider_vote_top)
+        ranked = [self._candidate(parsed, score, *one)
+                  for rank, (score, one) in enumerate(confident)
+                  if rank < keep or score >= self.config.match_threshold]
         return verdict(ranked, top_k, self.config)
+
+    def candidate_features(self, query: Query) -> list[tuple[str, tuple[float, ...]]]:
+        """(key, re-ranking features) of every candidate entry, for fitting the ranker."""
+        return [(self._records[doc].key, features) for doc, _, features in self._scored(query)[1]]
 
     def suggest_elements(self, item: str, title: str = "", top_k: int = 5,
                          ) -> list[ElementSuggestion]:
         """Standard data elements to bind an info item to, best first."""
         return self._element_matcher.suggest(item, title, top_k)
+
+    def _scored(self, query: Query) -> tuple[ParsedQuery, list[tuple]]:
+        """The parsed demand and, per candidate entry, (doc, item matches, features)."""
+        parsed = self._parse(query)
+        lexical = self._lexical.scores(parsed.grams)
+        docs = self._top_docs(self._stage_one(parsed, lexical), lexical)
+        scored = []
+        for doc in map(int, docs):
+            matches = scoring.assign_items(parsed, self._views[doc], self.config)
+            scored.append((doc, matches, scoring.features(parsed, self._views[doc], matches,
+                                                          float(lexical[doc]))))
+        return parsed, scored
 
     def _parse(self, query: Query) -> ParsedQuery:
         _validate(query, self.config)
@@ -170,10 +181,20 @@ class CatalogIndex:
             raise EmptyQuery("the demand has no meaningful title, description or item")
         primary, secondary = (title, description) if title else (description, None)
         parsed = ParsedQuery(primary, secondary, items)
-        parsed.weights = self._term_weights(primary, 1.0)
+        if primary is None:
+            parsed.primary = self._analyzed(self._analyzer.text(
+                " ".join(form.canonical for _, form in items)))
+            parsed.from_items = True
+        parsed.weights = self._term_weights(parsed.primary, 1.0, parsed.from_items)
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
+        parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
         return parsed
+
+    def _query_grams(self, query: Query, items: list) -> list[str]:
+        grams = text_bigrams(self._analyzer.plain(query.title))
+        grams += text_bigrams(self._analyzer.plain(query.description))
+        return grams + [g for _, form in items for g in text_bigrams(form.canonical)]
 
     @staticmethod
     def _analyzed(analyzed: Analyzed) -> Analyzed | None:
@@ -187,15 +208,22 @@ class CatalogIndex:
                 unique.setdefault(form.canonical, (raw, form))
         return list(unique.values())
 
-    def _term_weights(self, analyzed: Analyzed | None, scale: float) -> dict[str, float]:
+    def _term_weights(self, analyzed: Analyzed | None, scale: float,
+                      whole_text: bool = False) -> dict[str, float]:
+        """IDF weight of each query word (bigrams at ``bigram_weight``): over titles, or over
+        whole entries for words taken from item names (名称, 地址 are everywhere there)."""
         if analyzed is None:
             return {}
+        df = self._text_df if whole_text else self._titles.df
         total = max(len(self._records), 1)
-        weights = {w: scale * idf(self._titles.df(w), total) for w in analyzed.words}
+        weights = {w: scale * idf(df(w), total) for w in analyzed.words}
         for gram in analyzed.bigrams:
-            weights.setdefault(gram, scale * self.config.bigram_weight
-                               * idf(self._titles.df(gram), total))
+            weights.setdefault(gram, scale * self.config.bigram_weight * idf(df(gram), total))
         return weights
+
+    def _text_df(self, word: str) -> int:
+        """Entries whose text holds every bigram of ``word`` (bounded by the rarest)."""
+        return min((self._lexical.df(g) for g in text_bigrams(word)), default=0)
 
     def _match_items(self, parsed: ParsedQuery) -> None:
         total = max(len(self._records), 1)
@@ -211,9 +239,10 @@ class CatalogIndex:
         close = [vid for vid, score in hits.items() if score >= self.config.item_close_score]
         return max(sum(self._vocabulary.docs.df(vid) for vid in close), 1)
 
-    def _stage_one(self, parsed: ParsedQuery) -> np.ndarray:
-        """Cheap score of every entry: weighted term coverage plus requested-item coverage."""
-        scores = np.zeros(len(self._records), dtype=np.float32)
+    def _stage_one(self, parsed: ParsedQuery, lexical: np.ndarray) -> np.ndarray:
+        """Cheap score of every entry: weighted title coverage, requested-item coverage and
+        the bigram BM25 of the whole entry."""
+        scores = lexical * self.config.stage_lexical_weight
         limit = self.config.max_df_share * max(len(self._doc_of), 1)
         self._add_terms(scores, parsed.weights, limit)
         self._add_terms(scores, parsed.secondary_weights, limit)
@@ -224,18 +253,14 @@ class CatalogIndex:
         for hits, weight in zip(parsed.item_hits, parsed.item_weights):
             scores += self._item_scores(hits) * (self.config.requested_item_weight
                                                  * weight / total)
-        if self._dead:
-            scores[self._dead] = 0.0
         return scores
 
     def _add_terms(self, scores: np.ndarray, weights: dict[str, float], limit: float) -> None:
         total = sum(weights.values()) or 1.0
         for term, weight in weights.items():
-            for postings, share in ((self._titles, self.config.title_field_weight),
-                                    (self._bodies, self.config.summary_field_weight)):
-                docs = postings.get(term)
-                if 0 < len(docs) <= limit:
-                    scores[docs] += weight * share / total
+            docs = self._titles.get(term)
+            if 0 < len(docs) <= limit:
+                scores[docs] += weight * self.config.title_field_weight / total
 
     def _item_scores(self, hits: dict[int, float]) -> np.ndarray:
         best = np.zeros(len(self._records), dtype=np.float32)
@@ -244,25 +269,35 @@ class CatalogIndex:
             best[docs] = np.maximum(best[docs], score)
         return best
 
-    def _top_docs(self, scores: np.ndarray) -> np.ndarray:
-        pool = min(self.config.candidate_pool, len(scores))
-        if pool == 0:
-            return np.zeros(0, dtype=np.int64)
-        top = np.argpartition(-scores, pool - 1)[:pool]
-        top = top[scores[top] > 0]
-        return top[np.lexsort((top, -scores[top]))]
+    def _top_docs(self, scores: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """The best ``candidate_pool`` entries by the cheap score, with the best
+        ``lexical_pool`` by BM25 alone (deleted entries never)."""
+        if self._dead:
+            scores[self._dead] = lexical[self._dead] = 0.0
+        found = _top(scores, self.config.candidate_pool)
+        return np.union1d(found, _top(lexical, self.config.lexical_pool))
 
-    def _candidate(self, parsed: ParsedQuery, doc: int) -> Candidate:
+    def _candidate(self, parsed: ParsedQuery, score: float, doc: int,
+                   matches: list[ItemMatch], features: tuple[float, ...]) -> Candidate:
+        """The entry as offered: only the best few and those passing the threshold are
+        built (the verdict and the top ``top_k`` need no more)."""
         view, record = self._views[doc], self._records[doc]
-        title = scoring.title_score(parsed, view, self.config)
-        matches = scoring.assign_items(parsed, view, self.config)
         coverage = scoring.item_coverage(matches, parsed.item_weights)
-        raw = scoring.combine(title, coverage, parsed.primary is not None, self.config)
+        title = scoring.title_score(features, self.config)
         explanation = matches or [ItemMatch(parsed.primary.core, view.title.core,
                                             MatchKind.TITLE.value, title)]
-        return Candidate(record.key, scoring.calibrate(raw, self.config), record.title,
+        return Candidate(record.key, score, record.title,
                          record.provider, title, coverage, tuple(explanation),
                          record.blocked_by())
+
+
+def _top(scores: np.ndarray, size: int) -> np.ndarray:
+    """Ids of the ``size`` highest positive scores."""
+    size = min(size, len(scores))
+    if size == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, size - 1)[:size]
+    return top[scores[top] > 0]
 
 
 def _check_unique(records: list[Record]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 
@@ -12,13 +13,14 @@ _EMPTY = np.zeros(0, dtype=np.int32)
 
 
 class Postings:
-    """Term → ids. Appends wait in Python lists and are folded into the array on first read."""
+    """Term → ids. Appends wait in compact int32 buffers and are folded into the array on
+    first read."""
 
     __slots__ = ("_arrays", "_pending")
 
     def __init__(self) -> None:
         self._arrays: dict[Hashable, np.ndarray] = {}
-        self._pending: defaultdict[Hashable, list[int]] = defaultdict(list)
+        self._pending: defaultdict[Hashable, array] = defaultdict(_buffer)
 
     def add(self, terms: Iterable[Hashable], ident: int) -> None:
         for term in terms:
@@ -41,9 +43,13 @@ class Postings:
         return len(self._arrays.keys() | self._pending.keys())
 
     def _fold(self, term: Hashable) -> None:
-        fresh = np.asarray(self._pending.pop(term), dtype=np.int32)
+        fresh = np.frombuffer(self._pending.pop(term), dtype=np.int32).copy()
         old = self._arrays.get(term)
         self._arrays[term] = fresh if old is None else np.concatenate((old, fresh))
+
+
+def _buffer() -> array:
+    return array("i")
 
 
 def idf(df: int, total: int) -> float:

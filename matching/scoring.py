@@ -1,4 +1,6 @@
-"""Re-ranking of candidate entries: title similarity, item assignment, calibrated confidence."""
+"""Re-ranking of candidate entries: the evidence of one entry for one demand as a few features
+(title coverage, title similarity, item coverage, bigram BM25 …), combined by fitted logistic
+weights into a confidence; and the per-item assignment that explains it."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ class ParsedQuery:
     item_hits: list[dict[int, float]] = field(default_factory=list)
     item_weights: list[float] = field(default_factory=list)
     by_item_id: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
+    grams: dict[str, float] = field(default_factory=dict)
+    from_items: bool = False  # a bare field list: ``primary`` is made of the item names
 
 
 @dataclass(slots=True)
@@ -32,10 +36,21 @@ class DocView:
 
     title: Analyzed
     title_terms: frozenset[str]
-    body_terms: frozenset[str]
     title_text: str
     summary_text: str
+    item_text: str
     items: tuple[tuple[int, str, ItemForm], ...]
+
+    def holds(self, term: str) -> bool:
+        """Whether the term is in the title's terms or anywhere in the entry's text."""
+        return (term in self.title_terms or term in self.title_text
+                or term in self.summary_text or term in self.item_text)
+
+
+# The re-ranking features, in the order of ``MatchConfig.ranker_weights``.
+FEATURES = ("title_coverage", "text_coverage", "title_similarity", "description_coverage",
+            "item_coverage", "lexical", "item_words_in_title", "description_in_title",
+            "title_precision")
 
 
 def coverage(weights: dict[str, float], found: frozenset[str]) -> float:
@@ -46,17 +61,58 @@ def coverage(weights: dict[str, float], found: frozenset[str]) -> float:
     return sum(w for term, w in weights.items() if term in found) / total
 
 
-def title_score(query: ParsedQuery, doc: DocView, config: MatchConfig) -> float:
-    """How well the entry's title (and, at a discount, its summary and items) covers the demand."""
-    if query.primary is None:
-        return 0.0
+def features(query: ParsedQuery, doc: DocView, matches: list[ItemMatch], lexical: float,
+             ) -> tuple[float, ...]:
+    """The evidence of one entry for one demand (see ``FEATURES``); ``lexical`` is the
+    entry's bigram BM25 (divided by the demand's total bigram weight). Every feature is an
+    absolute 0..~1 measure, never relative to the other candidates, so the confidence also
+    says whether anything answers the demand."""
     in_title = coverage(query.weights, doc.title_terms)
-    anywhere = coverage(query.weights, doc.title_terms | doc.body_terms)
-    covered = in_title + config.body_coverage_share * (anywhere - in_title)
-    similar = fuzz.WRatio(query.primary.core, doc.title.core) / 100.0 if doc.title.core else 0.0
+    fields = query.from_items
+    return (0.0 if fields else in_title, held_share(query.weights, doc),
+            title_similarity(query, doc), held_share(query.secondary_weights, doc),
+            item_coverage(matches, query.item_weights) or 0.0, lexical,
+            in_title if fields else 0.0, coverage(query.secondary_weights, doc.title_terms),
+            title_precision(query, doc))
+
+
+def title_similarity(query: ParsedQuery, doc: DocView) -> float:
+    """rapidfuzz WRatio of the reduced titles (none for a bare field list)."""
+    if query.primary is None or query.from_items or not doc.title.core:
+        return 0.0
+    return fuzz.WRatio(query.primary.core, doc.title.core) / 100.0
+
+
+def title_precision(query: ParsedQuery, doc: DocView) -> float:
+    """Share of the entry title's bigrams that the demand mentions anywhere: an entry about
+    more than was asked ranks below one about just that."""
+    grams = doc.title.bigrams
+    if not grams:
+        return 0.0
+    return sum(g in query.grams for g in grams) / len(grams)
+
+
+def held_share(weights: dict[str, float], doc: DocView) -> float:
+    """Share of the query's term weight found anywhere in the entry."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for term, w in weights.items() if doc.holds(term)) / total
+
+
+def title_score(values: tuple[float, ...], config: MatchConfig) -> float:
+    """How well the entry's title (and, at a discount, the rest of its text) covers the
+    demand's words: the ``title_score`` reported with each candidate."""
+    in_title, anywhere, similar, extra = values[0] + values[6], values[1], values[2], values[3]
+    covered = in_title + config.body_coverage_share * max(anywhere - in_title, 0.0)
     score = config.title_coverage_weight * covered + config.title_fuzzy_weight * similar
-    extra = coverage(query.secondary_weights, doc.title_terms | doc.body_terms)
     return min(1.0, score + config.description_coverage_weight * extra)
+
+
+def confidence(values: tuple[float, ...], config: MatchConfig) -> float:
+    """Logistic combination of the features with the fitted ``ranker_weights``."""
+    z = config.ranker_bias + sum(w * v for w, v in zip(config.ranker_weights, values))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfig):
@@ -108,18 +164,3 @@ def item_coverage(matches: list[ItemMatch], weights: list[float]) -> float | Non
         return None
     total = sum(weights) or 1.0
     return sum(m.score * w for m, w in zip(matches, weights)) / total
-
-
-def combine(title: float, items: float | None, has_text: bool, config: MatchConfig) -> float:
-    """Raw 0..1 evidence from the title part and the item part, whichever the demand has."""
-    if items is None:
-        return title
-    if not has_text:
-        return items
-    weight = config.item_weight_with_title
-    return (1.0 - weight) * title + weight * items
-
-
-def calibrate(raw: float, config: MatchConfig) -> float:
-    """Logistic map of raw evidence to a confidence in 0..1 (0.5 at the midpoint)."""
-    return 1.0 / (1.0 + math.exp(-config.calibration_slope * (raw - config.calibration_midpoint)))

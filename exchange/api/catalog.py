@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import io
 
-from flask import request, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import exporting, importing, mounts, services
 from catalog.errors import ValidationError
 from catalog.templates import CATALOG, read_sheet
+from catalog.vocab import Category
 
 from ..app import db, runtime
 from . import current_actor
@@ -49,13 +49,17 @@ def _filters(args: dict) -> services.EntryFilter:
     return services.EntryFilter(**{k: args[k] for k in keys if k in args})
 
 
+DETAILED = (("category", "classification_code", Category.DEPARTMENTAL.label), ("format", "format_detail", None))
+
+
 def _entry_fields(payload: dict) -> dict:
     """API payload → the rules' fields (category and format carry their detail after a slash)."""
     fields = dict(payload)
-    for head, detail in (("category", "classification_code"), ("format", "format_detail")):
-        if fields.get(detail):
-            fields[head] = f"{fields.get(head) or ''}/{fields.pop(detail)}"
-        fields.pop(detail, None)
+    for head, detail, default in DETAILED:
+        value = fields.pop(detail, None)
+        base = fields.get(head) or default
+        if value and base:
+            fields[head] = f"{base}/{value}"
     return fields
 
 
@@ -107,8 +111,8 @@ class Entry(MethodView):
         actor = current_actor()
         entry = services.get_entry(db(), actor=actor, entry_id=entry_id)
         current = services.entry_data(entry)
-        fields = {**current.content(), "provider_id": entry.provider_id, **_entry_fields(payload)}
-        fields["items"] = payload.get("items", [vars(i) for i in current.items])
+        fields = _entry_fields({**current.content(), "provider_id": entry.provider_id, **payload})
+        fields["items"] = payload.get("items", [item.content() for item in current.items])
         lock_version = fields.pop("lock_version")
         data = services.parse_entry_fields(fields)
         services.update_entry(db(), actor=actor, entry_id=entry_id, data=data,
@@ -225,6 +229,7 @@ def import_entries(args, files):
 def export_entries(args):
     """Download the entries you can see, filtered, in the national template."""
     fmt = args.pop("format")
-    target = Path(tempfile.mkdtemp()) / f"catalog.{fmt}"
-    exporting.export_catalog(db(), actor=current_actor(), target=target, filters=_filters(args))
-    return send_file(target, as_attachment=True, download_name=f"信息资源目录.{fmt}")
+    buffer = io.BytesIO()
+    exporting.export_catalog(db(), actor=current_actor(), target=buffer, fmt=fmt, filters=_filters(args))
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"信息资源目录.{fmt}")

@@ -165,3 +165,10 @@ def _copy_value(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def refresh_statistics(session: Session, *tables) -> None:
+    """After a bulk load, let PostgreSQL's planner see the new row counts (no-op elsewhere)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE " + ", ".join(f'"{t.name}"' for t in tables))

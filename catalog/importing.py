@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .actors import Actor, Role
-from .db import allocate_ids, bulk_insert, savepoint
+from .db import allocate_ids, bulk_insert, refresh_statistics, savepoint
 from .codes import format_resource_code, parse_resource_code
 from .errors import ImportFailed, PermissionDenied
 from .models import (
@@ -36,6 +36,7 @@ from .vocab import EntryStatus
 Progress = Callable[[str, int, int], None]
 CHUNK = 2000
 TICK = 5000
+ANALYZE_AFTER = 10_000  # rows written before the planner's statistics are refreshed
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -240,6 +241,8 @@ def _write(session, actor, rows, status, now, result, progress) -> None:
                   [dict(entry_id=i, text=r.data.search_text()) for r, i in zip(written, ids)])
     _replace_items(session, written, ids, elements, changed_ids=changed_ids)
     _record_lifecycle(session, actor, written, ids, status, now)
+    if total >= ANALYZE_AFTER:
+        refresh_statistics(session, CatalogEntry.__table__, InfoItem.__table__, EntryText.__table__)
     progress("写入", total, total)
 
 

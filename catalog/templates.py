@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
 
 from .errors import ImportFailed
 
@@ -127,8 +128,11 @@ class Sheet:
     first_row: int = 2
 
     def records(self):
-        for offset, record in enumerate(self.frame.to_dict("records")):
-            yield self.first_row + offset, record
+        """(spreadsheet row number, {field: cell text}) for every row, header being row 1."""
+        fields = list(self.frame.columns)
+        columns = [self.frame[name].tolist() for name in fields]
+        for offset, cells in enumerate(zip(*columns)):
+            yield self.first_row + offset, dict(zip(fields, cells))
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -212,5 +216,15 @@ def write_sheet(frame: pd.DataFrame, target, *, template: Template, fmt: str | N
     if (fmt or file_format(target.name)) == "csv":
         out.to_csv(target, index=False, encoding="utf-8-sig")
     else:
-        with pd.ExcelWriter(target, engine="xlsxwriter") as writer:
-            out.to_excel(writer, index=False, sheet_name=SHEET_NAMES[template.kind])
+        _write_xlsx(out, target, SHEET_NAMES[template.kind])
+
+
+def _write_xlsx(frame: pd.DataFrame, target, sheet_name: str) -> None:
+    """Row by row in xlsxwriter's constant-memory mode: several times faster than DataFrame.to_excel."""
+    book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": not isinstance(target, Path)})
+    sheet = book.add_worksheet(sheet_name)
+    sheet.write_row(0, 0, list(frame.columns), book.add_format({"bold": True}))
+    columns = [frame[c].astype(object).where(frame[c].notna(), "").tolist() for c in frame.columns]
+    for number, row in enumerate(zip(*columns), start=1):
+        sheet.write_row(number, 0, row)
+    book.close()

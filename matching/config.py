@@ -40,7 +40,7 @@ class MatchConfig:
     dict_word_min_count: int = 2
 
     # --- candidate generation (inverted index) ---
-    candidate_pool: int = 150
+    candidate_pool: int = 100
     lexical_pool: int = 30
     max_df_share: float = 0.35
     title_field_weight: float = 1.0

@@ -180,16 +180,17 @@ class CatalogIndex:
         if title is None and description is None and not items:
             raise EmptyQuery("the demand has no meaningful title, description or item")
         primary, secondary = (title, description) if title else (description, None)
-        parsed = ParsedQuery(primary, secondary, items)
-        if primary is None:
-            parsed.primary = self._analyzed(self._analyzer.text(
-                " ".join(form.canonical for _, form in items)))
-            parsed.from_items = True
+        parsed = ParsedQuery(primary or self._field_list(items), secondary, items,
+                             from_items=primary is None)
         parsed.weights = self._term_weights(parsed.primary, 1.0, parsed.from_items)
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
         return parsed
+
+    def _field_list(self, items: list) -> Analyzed | None:
+        """A bare field list's item names, analysed as if they were its title."""
+        return self._analyzed(self._analyzer.text(" ".join(f.canonical for _, f in items)))
 
     def _query_grams(self, query: Query, items: list) -> list[str]:
         grams = text_bigrams(self._analyzer.plain(query.title))

@@ -93,7 +93,7 @@ def import_elements(session: Session, *, actor: Actor, sheet: Sheet, dry_run: bo
     if problems:
         raise ImportFailed(f"文件有{len(problems)}处问题，未导入任何数据", problems=problems)
     with savepoint(session, keep=not dry_run):
-        return {**_upsert(session, DataElement, "identifier", [v for _, v in rows]), "dry_run": dry_run}
+        return {**_upsert(session, actor, DataElement, "identifier", [v for _, v in rows]), "dry_run": dry_run}
 
 
 def _duplicates(rows: list[tuple[int, dict]], key: str, header: str) -> list[Problem]:
@@ -106,11 +106,12 @@ def _duplicates(rows: list[tuple[int, dict]], key: str, header: str) -> list[Pro
     return out
 
 
-def _upsert(session: Session, model, key: str, values: list[dict]) -> dict:
+def _upsert(session: Session, actor: Actor, model, key: str, values: list[dict]) -> dict:
     column = getattr(model, key)
     existing = dict(session.execute(select(column, model.id).where(column.in_([v[key] for v in values]))).all())
-    fresh = [v for v in values if v[key] not in existing]
-    changed = [{**v, "_id": existing[v[key]]} for v in values if v[key] in existing]
+    fresh = [{**v, "created_by": actor.user_id, "updated_by": actor.user_id}
+             for v in values if v[key] not in existing]
+    changed = [{**v, "_id": existing[v[key]], "updated_by": actor.user_id} for v in values if v[key] in existing]
     if fresh:
         session.execute(insert(model), fresh)
     if changed:
@@ -136,7 +137,7 @@ def import_departments(session: Session, *, actor: Actor, sheet: Sheet, dry_run:
     if problems:
         raise ImportFailed(f"文件有{len(problems)}处问题，未导入任何数据", problems=problems)
     with savepoint(session, keep=not dry_run):
-        result = _upsert(session, Department, "name", [v for _, v, _ in rows])
+        result = _upsert(session, actor, Department, "name", [v for _, v, _ in rows])
         _link_parents(session, rows)
     return {**result, "dry_run": dry_run}
 

@@ -89,7 +89,7 @@ def import_catalog(
     rows, problems = _parse_rows(sheet, progress)
     problems += _duplicate_codes(rows)
     with savepoint(session, keep=not dry_run):
-        problems += _resolve_providers(session, rows, create_departments, result)
+        problems += _resolve_providers(session, actor, rows, create_departments, result)
         problems += _check_existing(session, actor, rows)
         if problems:
             raise ImportFailed(f"文件有{len(problems)}处问题，未导入任何数据", problems=problems)
@@ -144,7 +144,7 @@ def _duplicate_codes(rows: list[_Row]) -> list[Problem]:
 # -- providers ------------------------------------------------------------------------------------
 
 
-def _resolve_providers(session, rows, create: bool, result: ImportResult) -> list[Problem]:
+def _resolve_providers(session, actor, rows, create: bool, result: ImportResult) -> list[Problem]:
     by_name, by_code = _department_maps(session)
     problems, missing = [], {}
     for row in rows:
@@ -154,7 +154,7 @@ def _resolve_providers(session, rows, create: bool, result: ImportResult) -> lis
         if row.provider_id is None:
             missing.setdefault(data.provider or data.provider_code, []).append(row)
     if missing and create:
-        result.departments_created = _create_departments(session, missing)
+        result.departments_created = _create_departments(session, missing, actor)
         by_name, by_code = _department_maps(session)
         for ref, waiting in missing.items():
             for row in waiting:
@@ -174,11 +174,12 @@ def _department_maps(session) -> tuple[dict, dict]:
     return {name: i for i, name, _ in pairs}, {code: i for i, _, code in pairs if code}
 
 
-def _create_departments(session, missing: dict[str, list[_Row]]) -> int:
+def _create_departments(session, missing: dict[str, list[_Row]], actor: Actor) -> int:
     values = []
     for ref, waiting in missing.items():
         data = waiting[0].data
-        values.append({"name": data.provider or ref, "code": data.provider_code})
+        values.append({"name": data.provider or ref, "code": data.provider_code,
+                       "created_by": actor.user_id, "updated_by": actor.user_id})
     session.execute(insert(Department), values)
     return len(values)
 

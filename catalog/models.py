@@ -98,6 +98,13 @@ class Timestamped:
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
+class Authored:
+    """Who created and last changed the row (null: the system, e.g. a command-line import)."""
+
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Department(Timestamped, Base):
     """A government department (部门): everything in the catalog is owned by one."""
 
@@ -109,11 +116,14 @@ class Department(Timestamped, Base):
     level: Mapped[DepartmentLevel | None] = mapped_column(vocab(DepartmentLevel, "level"))
     region_code: Mapped[str | None] = mapped_column(String(6))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    # users belong to departments, so these two references are added after both tables exist
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
 
-    parent: Mapped[Department | None] = relationship(remote_side=[id])
+    parent: Mapped[Department | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
 
-class DataElement(Timestamped, Base):
+class DataElement(Timestamped, Authored, Base):
     """A standard data element (数据元, GB/T 19488 / ISO/IEC 11179 style)."""
 
     __tablename__ = "data_elements"
@@ -131,7 +141,7 @@ class DataElement(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="standard")
 
 
-class CatalogEntry(Timestamped, Base):
+class CatalogEntry(Timestamped, Authored, Base):
     """A catalog entry (信息资源目录) with the national core metadata.
 
     The row is the working copy; every publication freezes a snapshot in ``entry_versions``.
@@ -172,8 +182,6 @@ class CatalogEntry(Timestamped, Base):
     status: Mapped[EntryStatus] = mapped_column(vocab(EntryStatus, "status"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # number of publications
     content_hash: Mapped[str] = mapped_column(String(64))
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}

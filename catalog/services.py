@@ -92,7 +92,7 @@ def create_department(session: Session, *, actor: Actor, data: DepartmentData) -
     parent = find_department(session, data.parent) if data.parent else None
     if data.parent and parent is None:
         raise ValidationError("上级部门不存在", details={"parent": [f"找不到部门“{data.parent}”"]})
-    department = Department(**values, parent=parent)
+    department = Department(**values, parent=parent, created_by=actor.user_id, updated_by=actor.user_id)
     session.add(department)
     _flush_unique(session, "部门名称或统一社会信用代码已存在")
     return department
@@ -143,7 +143,7 @@ def get_element(session: Session, element_id: int) -> DataElement:
 
 def create_element(session: Session, *, actor: Actor, values: dict) -> DataElement:
     actor.require_role(Role.BUREAU, Role.ADMIN, action="管理数据元")
-    element = DataElement(**values)
+    element = DataElement(**values, created_by=actor.user_id, updated_by=actor.user_id)
     session.add(element)
     _flush_unique(session, f"数据元标识符“{values.get('identifier')}”已存在")
     return element

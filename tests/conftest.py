@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.actors import SYSTEM
@@ -32,12 +32,14 @@ def database_url_for(tmp_path_factory) -> str:
 
 def reset_schema(engine) -> None:
     """Drop whatever an earlier run left, so every session starts from an empty database."""
-    from exchange.models import metadata
-
     with engine.begin() as connection:
-        metadata.drop_all(connection)
-        if inspect(connection).has_table("alembic_version"):
-            connection.execute(text("DROP TABLE alembic_version"))
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+            return
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,14 @@ from catalog.db import make_engine
 from exchange import database
 from exchange.models import metadata
 
-from .conftest import database_url_for
+from .conftest import database_url_for, reset_schema
 
 
 def test_migrations_match_the_models_and_downgrade_cleanly(tmp_path_factory):
     url = database_url_for(tmp_path_factory)
     engine = make_engine(url)
     try:
+        reset_schema(engine)
         database.upgrade(url, "head")
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)

@@ -22,7 +22,7 @@ class User(Timestamped, Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    department: Mapped[Department | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined", foreign_keys=[department_id])
 
     @property
     def actor(self) -> Actor:

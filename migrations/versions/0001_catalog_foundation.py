@@ -21,27 +21,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('data_elements',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('identifier', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('english_name', sa.String(length=200), nullable=True),
-    sa.Column('definition', sa.Text(), nullable=True),
-    sa.Column('data_type', sa.Enum('character', 'numeric', 'currency', 'date', 'datetime', 'logical', 'memo', 'binary', 'double', 'integer', 'float', name='data_type', native_enum=False, create_constraint=True, length=20), nullable=True),
-    sa.Column('format', sa.String(length=64), nullable=True),
-    sa.Column('value_domain', sa.Text(), nullable=True),
-    sa.Column('synonyms', sa.JSON(), nullable=False),
-    sa.Column('source', sa.String(length=200), nullable=True),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_elements')),
-    sa.UniqueConstraint('identifier', name=op.f('uq_data_elements_identifier'))
-    )
-    with op.batch_alter_table('data_elements', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_data_elements_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_data_elements_updated_at'), ['updated_at'], unique=False)
-
     op.create_table('departments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -49,6 +28,8 @@ def upgrade() -> None:
     sa.Column('level', sa.Enum('national', 'provincial', 'municipal', 'county', 'township', name='level', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('region_code', sa.String(length=6), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.Column('created_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['departments.id'], name=op.f('fk_departments_parent_id_departments')),
@@ -77,6 +58,11 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_updated_at'), ['updated_at'], unique=False)
+
+    # departments ↔ users refer to each other: the departments' actor references come last
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_departments_created_by_users'), 'users', ['created_by'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_departments_updated_by_users'), 'users', ['updated_by'], ['id'])
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -119,11 +105,11 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'submitted', 'published', 'changed', 'withdrawn', name='status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.Column('created_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
     sa.CheckConstraint("sharing_type <> 'conditional' OR sharing_condition IS NOT NULL", name=op.f('ck_catalog_entries_conditional_rules')),
     sa.CheckConstraint("sharing_type <> 'not_shared' OR (open_attribute = 'closed' AND not_shared_basis IS NOT NULL)", name=op.f('ck_catalog_entries_not_shared_rules')),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_catalog_entries_created_by_users')),
@@ -139,6 +125,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_catalog_entries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_update_cycle'), ['update_cycle'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_entries_updated_at'), ['updated_at'], unique=False)
+
+    op.create_table('data_elements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('identifier', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('english_name', sa.String(length=200), nullable=True),
+    sa.Column('definition', sa.Text(), nullable=True),
+    sa.Column('data_type', sa.Enum('character', 'numeric', 'currency', 'date', 'datetime', 'logical', 'memo', 'binary', 'double', 'integer', 'float', name='data_type', native_enum=False, create_constraint=True, length=20), nullable=True),
+    sa.Column('format', sa.String(length=64), nullable=True),
+    sa.Column('value_domain', sa.Text(), nullable=True),
+    sa.Column('synonyms', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', catalog.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_data_elements_created_by_users')),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_data_elements_updated_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_elements')),
+    sa.UniqueConstraint('identifier', name=op.f('uq_data_elements_identifier'))
+    )
+    with op.batch_alter_table('data_elements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_data_elements_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_data_elements_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('entry_status_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -235,6 +246,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_entry_status_changes_entry_id'))
 
     op.drop_table('entry_status_changes')
+    with op.batch_alter_table('data_elements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_elements_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_data_elements_name'))
+
+    op.drop_table('data_elements')
     with op.batch_alter_table('catalog_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_entries_updated_at'))
         batch_op.drop_index(batch_op.f('ix_catalog_entries_update_cycle'))
@@ -248,6 +264,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_departments_updated_by_users'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_departments_created_by_users'), type_='foreignkey')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_updated_at'))
         batch_op.drop_index(batch_op.f('ix_users_department_id'))
@@ -258,8 +278,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_departments_parent_id'))
 
     op.drop_table('departments')
-    with op.batch_alter_table('data_elements', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_data_elements_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_data_elements_name'))
-
-    op.drop_table('data_elements')

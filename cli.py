@@ -18,6 +18,7 @@ from catalog.actors import SYSTEM
 from catalog.db import make_session_factory, session_scope
 from catalog.errors import CatalogError, ImportFailed
 from catalog.vocab import EntryStatus
+from exchange.audit.cli import audit
 
 MAX_SHOWN = 50
 
@@ -43,8 +44,14 @@ class Context:
             self._engine = make_engine(self.settings.database_url)
         return self._engine
 
-    def session(self):
-        return session_scope(make_session_factory(self.engine))
+    def session(self, actor=SYSTEM):
+        """A unit of work whose changes the audit trail records as ``actor``'s, from "cli"."""
+        from exchange.audit.capture import audit_flushes
+
+        audit_flushes()
+        factory = make_session_factory(self.engine)
+        factory.configure(info={"actor": actor, "client": "cli"})
+        return session_scope(factory)
 
     def actor(self, username: str | None):
         if not username:
@@ -167,8 +174,11 @@ def _run_import(ctx: Context, file: Path, template, importer, errors: Path | Non
         data = read_sheet(stream, filename=file.name, template=template,
                           max_bytes=ctx.settings.max_upload_mb << 20, sheet=sheet)
     try:
-        with ctx.session() as s:
-            return importer(s, sheet=data, **kwargs)
+        with ctx.session(kwargs.get("actor", SYSTEM)) as s:
+            result = importer(s, sheet=data, **kwargs)
+            if not kwargs.get("dry_run"):
+                _audit_import(s, template, file, result, kwargs.get("actor", SYSTEM))
+            return result
     except ImportFailed as exc:
         target = errors or file.with_name(f"{file.stem}.errors.xlsx")
         rows = {number: record for number, record in data.records()}
@@ -176,6 +186,14 @@ def _run_import(ctx: Context, file: Path, template, importer, errors: Path | Non
         report_problems(exc)
         click.echo(f"错误工作簿：{target}", err=True)
         sys.exit(1)
+
+
+def _audit_import(session, template, file: Path, result, actor) -> None:
+    """Imports write past the ORM: one summary event records each."""
+    from exchange.audit.services import record_import
+
+    counts = result if isinstance(result, dict) else result.as_dict()
+    record_import(session, actor=actor, kind=template.kind, file_name=file.name, counts=counts, now=now())
 
 
 @catalog.command("import")
@@ -356,6 +374,105 @@ def demo(ctx: Context, host: str, port: int, no_serve: bool):
     if not no_serve:
         _serve(ctx, host, port)
 
+
+# -- demands, matching, notifications -------------------------------------------------------------
+
+
+@main.group()
+def demands():
+    """Demands (数据需求)."""
+
+
+@demands.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--create-departments", is_flag=True, help="Register requesting departments not yet known.")
+@click.option("--errors", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the error workbook.")
+@pass_context
+@expected_errors
+def demands_import(ctx: Context, file: Path, dry_run, create_departments, errors):
+    """Import a 需求征集 sheet (xlsx/csv): all or nothing; the demands are filed, submitted and
+    matched; re-importing updates by 需求编号."""
+    from exchange.deadlines import Deadlines
+    from exchange.demands.importing import DEMANDS, import_demands
+    from exchange.demands.matching import MatchEngine, match_demands
+    from exchange.workdays import WorkCalendar
+
+    def run(session, **kwargs):
+        result = import_demands(session, **kwargs)
+        if not dry_run:
+            match_demands(session, engine=MatchEngine(), now=kwargs["now"], refs=result.refs)
+        return result
+
+    result = _run_import(ctx, file, DEMANDS, run, errors, actor=SYSTEM, now=now(), dry_run=dry_run,
+                         deadlines=Deadlines(WorkCalendar.from_settings(ctx.settings)),
+                         create_departments=create_departments)
+    verb = "检查通过（未写入）" if dry_run else "导入完成"
+    click.echo(f"{verb}：{result.rows} 行，新增 {result.created}，更新 {result.updated}，"
+               f"新登记部门 {result.departments_created}")
+
+
+@main.group("match")
+def match_group():
+    """Demand→supply matching."""
+
+
+@match_group.command("run")
+@click.option("--all", "everything", is_flag=True, help="Every open demand.")
+@click.option("--demand", "ref", help="One demand, by its reference (需求编号).")
+@pass_context
+@expected_errors
+def match_run(ctx: Context, everything: bool, ref: str | None):
+    """Match demands against the catalog; keep the suggestions, explanations and verdicts."""
+    from exchange.demands.matching import MatchEngine, match_demands
+
+    if everything == bool(ref):
+        raise click.UsageError("请给出 --all 或 --demand REF 之一")
+    with ctx.session() as s:
+        results = match_demands(s, engine=MatchEngine(), now=now(), refs=[ref] if ref else None)
+    if ref and not results:
+        raise CatalogError(f"需求“{ref}”不存在")
+    unmet = sum(1 for _, result in results if not result.matched)
+    click.echo(f"已匹配 {len(results)} 项需求：可满足 {len(results) - unmet}，未满足 {unmet}")
+
+
+@match_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--top", "top_k", default=5, show_default=True, type=click.IntRange(1, 50), help="Candidates per demand.")
+@pass_context
+@expected_errors
+def match_export(ctx: Context, file: Path, top_k: int):
+    """One row per demand and candidate (csv or xlsx): demand_ref, rank, resource_code, resource_name,
+    provider, score, status, unmet_reason, explanation."""
+    from exchange.demands.matching import MatchEngine, export_frame
+
+    with ctx.session() as s:
+        frame = export_frame(s, engine=MatchEngine(), now=now(), top_k=top_k)
+    if file.suffix.lower() == ".xlsx":
+        frame.to_excel(file, index=False, engine="xlsxwriter")
+    else:
+        frame.to_csv(file, index=False, encoding="utf-8-sig")
+    click.echo(f"已导出 {len(frame)} 行到 {file}")
+
+
+@main.group()
+def notifications():
+    """Notification copies by e-mail and webhook."""
+
+
+@notifications.command("send")
+@pass_context
+def notifications_send(ctx: Context):
+    """Send the e-mail and webhook copies that are due (failures retry later, with backoff)."""
+    from exchange.notifications.services import Channels, dispatch
+
+    channels = Channels(smtp_url=ctx.settings.smtp_url, webhook_url=ctx.settings.webhook_url)
+    with ctx.session() as s:
+        counts = dispatch(s, now=now(), channels=channels)
+    click.echo(f"已发送 {counts['sent']}，稍后重试 {counts['retrying']}，已放弃 {counts['failed']}")
+
+
+main.add_command(audit)
 
 if __name__ == "__main__":
     main()

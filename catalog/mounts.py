@@ -77,6 +77,7 @@ def mount_api(session: Session, *, actor: Actor, entry_id: int, url: str, now: d
 
 def _add(session: Session, entry: CatalogEntry, actor: Actor, now, **values) -> MountedResource:
     mount = MountedResource(entry_id=entry.id, mounted_at=now, mounted_by=actor.user_id, **values)
+    entry.updated_at = now  # what is mounted is part of the entry's state (indexes reload on it)
     session.add(mount)
     session.flush()
     return mount
@@ -89,6 +90,7 @@ def unmount(session: Session, *, actor: Actor, mount_id: int, now: dt.datetime) 
     actor.require_write_for(mount.entry.provider_id, "该部门的挂接资源")
     mount.unmounted_at = now
     mount.unmounted_by = actor.user_id
+    mount.entry.updated_at = now
     session.flush()
     return mount
 

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .errors import ImportFailed
 
-SHEET_NAMES = {"catalog": "信息资源目录", "elements": "数据元", "departments": "部门"}
+SHEET_NAMES = {"catalog": "信息资源目录", "elements": "数据元", "departments": "部门", "demands": "数据需求"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,8 @@ def _read_xlsx(data: bytes, template: Template, sheet: str | None) -> pd.DataFra
     except Exception as exc:  # noqa: BLE001 - calamine raises its own types for corrupt files
         raise ImportFailed("Excel 文件无法打开", problems=[Problem(f"不是有效的 xlsx 文件：{exc}")]) from None
     names = [str(n) for n in book.sheet_names]
-    wanted = sheet or (SHEET_NAMES[template.kind] if SHEET_NAMES[template.kind] in names else names[0])
+    preferred = SHEET_NAMES.get(template.kind)
+    wanted = sheet or (preferred if preferred in names else names[0])
     if wanted not in names:
         problem = Problem(f"找不到工作表“{wanted}”，文件中有：{'、'.join(names)}")
         raise ImportFailed("工作表不存在", problems=[problem])

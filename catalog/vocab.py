@@ -10,6 +10,7 @@ spelling otherwise.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 
@@ -19,9 +20,18 @@ _QUOTES = "'\"‘’“”「」『』"
 SPELLINGS_KEPT = 1000  # parsed spellings remembered per vocabulary (imports repeat a few)
 
 
+@functools.cache
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def clean_label(raw: str) -> str:
-    """Fold width, drop quotes, spaces and trailing parenthesised notes."""
+    """Fold width and traditional characters, drop quotes, spaces and trailing parenthesised notes."""
     text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text.isascii():
+        text = _to_simplified().convert(text)
     text = _NOTE.sub("", text)
     return "".join(ch for ch in text if ch not in _QUOTES and not ch.isspace())
 

@@ -7,7 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, g, has_request_context, redirect, request, url_for
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,10 @@ from catalog.db import make_engine, make_session_factory
 from catalog.search import TextIndex
 
 from .config import Settings
+from .deadlines import Deadlines
+from .demands.matching import MatchEngine
+from .notifications.services import Channels
+from .workdays import WorkCalendar
 
 
 @dataclass
@@ -25,6 +29,9 @@ class Runtime:
     engine: Engine | None
     sessions: sessionmaker[Session]
     text_index: TextIndex = field(default_factory=TextIndex)
+    deadlines: Deadlines | None = None
+    channels: Channels = field(default_factory=Channels)
+    matcher: MatchEngine = field(default_factory=MatchEngine)
 
     @staticmethod
     def now() -> dt.datetime:
@@ -50,9 +57,15 @@ def create_app(overrides: dict | None = None, *, session_factory: sessionmaker |
     if session_factory is None:
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
-    app.extensions["exchange"] = Runtime(settings=settings, engine=engine, sessions=session_factory)
+    deadlines = Deadlines(WorkCalendar.from_settings(settings))
+    channels = Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
+    app.extensions["exchange"] = Runtime(settings=settings, engine=engine, sessions=session_factory,
+                                         deadlines=deadlines, channels=channels)
 
     from .api import init_api
+    from .audit.capture import audit_flushes
+
+    audit_flushes()
 
     init_api(app)
     app.teardown_appcontext(_close_session)
@@ -70,6 +83,8 @@ def db() -> Session:
     """The request's session, opened on first use and closed when the request ends."""
     if "db_session" not in g:
         g.db_session = runtime().sessions()
+        if has_request_context():  # the audit trail's "from where"
+            g.db_session.info["client"] = request.remote_addr or ""
     return g.db_session
 
 

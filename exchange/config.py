@@ -23,6 +23,8 @@ class Settings:
     mount_timeout: int = 10
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    smtp_url: str = ""
+    webhook_url: str = ""
 
     HELP = {
         "database_url": "SQLAlchemy URL of the database; postgresql:// uses psycopg 3",
@@ -32,6 +34,8 @@ class Settings:
         "mount_timeout": "seconds to wait when a mounted database or API is checked",
         "timezone": "time zone of dates shown and of 'today' in the rules",
         "log_level": "logging level (DEBUG, INFO, WARNING …)",
+        "smtp_url": "send notification copies by email: smtp://user:password@host:port/sender",
+        "webhook_url": "POST every notification as JSON to this URL",
     }
 
     @classmethod

@@ -3,5 +3,9 @@
 from catalog.models import Base  # noqa: F401  (owns the metadata)
 import catalog.models  # noqa: F401
 import exchange.accounts.models  # noqa: F401
+import exchange.audit.models  # noqa: F401
+import exchange.demands.models  # noqa: F401
+import exchange.sharing.models  # noqa: F401
+import exchange.notifications.models  # noqa: F401
 
 metadata = Base.metadata

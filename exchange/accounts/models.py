@@ -17,6 +17,7 @@ class User(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))  # for notification copies, when configured
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(vocab(Role, "role"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)

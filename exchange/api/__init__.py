@@ -13,10 +13,11 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from catalog.actors import Actor
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, PermissionDenied
 
 from ..accounts.services import AuthenticationFailed, authenticate_token
 from ..app import db, runtime
+from ..audit import services as audit
 
 PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -38,10 +39,13 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = Api(app)
-    from . import catalog, directory
+    from . import catalog, demands, directory, inbox, sharing
 
-    for blueprint in (catalog.blp, directory.blp):
+    for blueprint in (catalog.blp, directory.blp, demands.blp, sharing.blp, inbox.blp):
         api.register_blueprint(blueprint, url_prefix=PREFIX)
+    from ..audit.api import blp as audit_blueprint
+
+    api.register_blueprint(audit_blueprint, url_prefix=PREFIX)
     app.add_url_rule(f"{PREFIX}/docs/assets/<path:name>", "swagger_assets", _swagger_asset)
     app.register_error_handler(CatalogError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -62,7 +66,16 @@ def error_response(status: int, code: str, message: str, details=None):
 
 def _domain_error(exc: CatalogError):
     db().rollback()
+    if isinstance(exc, PermissionDenied):
+        _audit_refusal(exc)
     return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def _audit_refusal(exc: PermissionDenied) -> None:
+    """A refusal (403, or 401) is audited in a transaction of its own: the request's rolled back."""
+    audit.record_refusal(db(), actor=g.get("actor"), error=exc, request=f"{request.method} {request.path}",
+                         ids=request.view_args or {}, now=runtime().now())
+    db().commit()
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
@@ -96,4 +109,5 @@ def current_actor() -> Actor:
     user = authenticate_token(db(), secret=secret.strip(), now=runtime().now())
     db().commit()  # keep last_used_at
     g.user, g.actor = user, user.actor
+    db().info["actor"] = g.actor  # whom the audit trail names for this request's changes
     return g.actor

@@ -14,6 +14,7 @@ from catalog.templates import CATALOG, read_sheet
 from catalog.vocab import Category
 
 from ..app import db, runtime
+from ..audit.services import record_import
 from . import current_actor
 from .schemas import (
     EntryCreate,
@@ -219,6 +220,9 @@ def import_entries(args, files):
         db(), actor=current_actor(), sheet=sheet, now=runtime().now(), status=args.get("status"),
         dry_run=args["dry_run"], create_departments=args["create_departments"],
     )
+    if not result.dry_run:
+        record_import(db(), actor=current_actor(), kind=CATALOG.kind, file_name=upload.filename or "",
+                      counts=result.as_dict(), now=runtime().now())
     db().commit()
     return result
 

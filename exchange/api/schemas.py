@@ -201,6 +201,14 @@ class FileMountIn(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class EntryRef(Schema):
+    id = fields.Integer()
+    resource_code = Text()
+    name = Text()
+    provider = fields.Nested(DepartmentRef)
+    sharing_type = fields.Enum(SharingType, by_value=True)
+
+
 class EntrySummary(Schema):
     id = fields.Integer()
     resource_code = Text()

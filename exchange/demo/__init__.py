@@ -23,6 +23,10 @@ from catalog.templates import CATALOG, DEPARTMENTS, ELEMENTS, read_sheet
 from catalog.vocab import UpdateCycle
 
 from ..accounts.services import create_token, create_user
+from ..deadlines import Deadlines
+from ..demands.importing import DEMANDS, import_demands
+from ..demands.matching import MatchEngine, match_demands
+from ..workdays import WorkCalendar
 
 DATA = Path(__file__).parent / "data"
 MAX_BYTES = 50 << 20
@@ -66,7 +70,15 @@ def load_demo(session: Session, *, storage: Path, now: dt.datetime) -> list[tupl
     importing.import_catalog(session, actor=SYSTEM, sheet=sheet, now=now)
     credentials = [_user(session, user, now) for user in USERS]
     _mount_some(session, storage=storage, now=now)
+    _file_demands(session, now=now)
     return credentials
+
+
+def _file_demands(session: Session, *, now: dt.datetime) -> None:
+    """A 需求征集 campaign of five demands, submitted and matched (one asks for data nobody has)."""
+    sheet = read_sheet(DATA / "demands.csv", filename="demands.csv", template=DEMANDS, max_bytes=MAX_BYTES)
+    result = import_demands(session, actor=SYSTEM, sheet=sheet, now=now, deadlines=Deadlines(WorkCalendar()))
+    match_demands(session, engine=MatchEngine(), now=now, refs=result.refs)
 
 
 def _import(session: Session, template, name: str, importer) -> None:

@@ -1,0 +1,1 @@
+"""Sharing applications, grants, deliveries and objections."""

@@ -400,3 +400,48 @@ def test_the_preview_shows_what_exists_while_a_demand_is_written(client, parties
 def test_an_empty_preview_is_a_clear_error(client, parties):
     response = post(client, parties["requester"], "/match/preview", title="   ")
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "empty_query"
+
+
+# -- counts, usage and the audit trail of the workflow -----------------------------------------------
+
+
+def test_overdue_demands_are_counted_by_who_they_wait_on(client, parties, session, now):
+    from exchange.demands.models import Demand
+
+    _, demand = walk_to_matched(client, parties, session, now)
+    session.get(Demand, demand["id"]).deadline = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    session.commit()
+    counts = client.get(f"{API}/demands/overdue-counts", headers=auth(parties["bureau"])).get_json()
+    assert counts == [{"department_id": parties["stats_bureau"].id, "waiting_on": "provider", "overdue": 1}]
+
+
+def test_open_and_overdue_objections_are_counted_per_department(client, parties, session, now):
+    from exchange.sharing.models import Objection
+
+    entry = published_entry(session, parties["stats_bureau"], now)
+    first = post(client, parties["requester"], "/objections", entry_id=entry.id, description="错误一").get_json()
+    post(client, parties["requester"], "/objections", entry_id=entry.id, description="错误二")
+    session.get(Objection, first["id"]).deadline = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    session.commit()
+    counts = client.get(f"{API}/objections/counts", headers=auth(parties["bureau"])).get_json()
+    assert counts == [{"department_id": parties["stats_bureau"].id, "open": 2, "overdue": 1}]
+
+
+def test_deliveries_are_counted_for_the_bureau(client, parties, granted_table):
+    response = client.get(f"{API}/grants/{granted_table['id']}/data?limit=5", headers=auth(parties["requester"]))
+    response.get_data()
+    response.close()
+    usage = client.get(f"{API}/deliveries/usage", headers=auth(parties["bureau"])).get_json()
+    assert [(u["deliveries"], u["rows"]) for u in usage] == [(1, 5)]
+    assert client.get(f"{API}/deliveries/usage", headers=auth(parties["requester"])).status_code == 403
+
+
+def test_workflow_steps_and_deliveries_are_in_the_audit_trail(client, parties, granted_table, session):
+    from sqlalchemy import select as sql_select
+
+    from exchange.audit.models import AuditEvent
+
+    client.get(f"{API}/grants/{granted_table['id']}/data?limit=1", headers=auth(parties["requester"])).close()
+    actions = {(e.object_type, e.action) for e in session.scalars(sql_select(AuditEvent))}
+    assert {("sharing_application", "sharing_application.create"), ("grant", "grant.grant"),
+            ("grant", "grant.deliver")} <= actions

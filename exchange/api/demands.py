@@ -202,6 +202,19 @@ def match_preview(payload):
     return result.to_dict()
 
 
+class OverdueOut(Schema):
+    department_id = fields.Integer(allow_none=True)
+    waiting_on = fields.String()
+    overdue = fields.Integer()
+
+
+@blp.route("/demands/overdue-counts")
+@blp.response(200, OverdueOut(many=True))
+def overdue_counts():
+    """Overdue demands, by who they wait on (the bureau, or a provider department)."""
+    return services.overdue_counts(db(), actor=current_actor(), now=runtime().now())
+
+
 @blp.route("/demands/<int:demand_id>/history")
 @blp.response(200, StepOut(many=True))
 def demand_history(demand_id):

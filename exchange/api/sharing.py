@@ -7,6 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from catalog.actors import Role
+
 from ..app import db, runtime
 from ..delivery import DeliveryLimits, Window
 from ..sharing import delivery, services
@@ -203,6 +205,36 @@ class Objections(MethodView):
                                              deadlines=runtime().deadlines, channels=runtime().channels, **payload)
         db().commit()
         return objection
+
+
+class CountOut(Schema):
+    department_id = fields.Integer(allow_none=True)
+    open = fields.Integer()
+    overdue = fields.Integer()
+
+
+class UsageOut(Schema):
+    department_id = fields.Integer()
+    entry_id = fields.Integer()
+    deliveries = fields.Integer()
+    rows = fields.Integer()
+    bytes = fields.Integer()
+
+
+@blp.route("/objections/counts")
+@blp.response(200, CountOut(many=True))
+def objection_counts():
+    """Open and overdue objections per providing department."""
+    return services.objection_counts(db(), actor=current_actor(), now=runtime().now())
+
+
+@blp.route("/deliveries/usage")
+@blp.response(200, UsageOut(many=True))
+def delivery_usage():
+    """Completed deliveries, rows and bytes per receiving department and entry (bureau)."""
+    actor = current_actor()
+    actor.require_role(Role.BUREAU, Role.ADMIN, action="查看数据使用统计")
+    return delivery.usage(db())
 
 
 @blp.route("/objections/<int:objection_id>/answer", methods=["POST"])

@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from catalog.actors import SYSTEM
 from catalog.models import CatalogEntry, DataElement, Department, MountedResource, utcnow
 
+from ..demands.models import Demand, DemandMatch
+from ..sharing.models import Grant, Objection, SharingApplication
+
 from ..accounts.models import ApiToken, User
 from .services import append, event_values
 
@@ -63,6 +66,17 @@ AUDITED = {
                   ("username", "role", "department_id")),
     ApiToken: Audited("api_token", ("revoked_at", "expires_at"), ("user_id", "name", "prefix", "expires_at"),
                       (("revoked_at", "revoke"),)),
+    Demand: Audited("demand", ("status", "provider_id", "unmet_reason", "title", "satisfied"),
+                    ("ref", "title", "requester_id", "status"), (("status", "status"),)),
+    DemandMatch: Audited("demand_match", ("state", "reason"), ("demand_id", "entry_id", "score"),
+                         (("state", "state"),), create_action="suggest"),
+    SharingApplication: Audited("sharing_application", ("status", "reason", "items"),
+                                ("entry_id", "requester_id", "items", "status"), (("status", "status"),)),
+    Grant: Audited("grant", ("revoked_at", "revoke_reason", "expires_at"),
+                   ("application_id", "entry_id", "grantee_id", "items", "expires_at"),
+                   (("revoked_at", "revoke"),), create_action="grant"),
+    Objection: Audited("objection", ("status", "answer"), ("entry_id", "provider_id", "requester_id", "status"),
+                       (("status", "status"),)),
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.actors import Actor, Role
@@ -366,3 +366,12 @@ APPLY = {"submit": _nothing, "accept": _nothing, "return": _nothing, "route": _r
 
 def confirmed_entry_ids(demand: Demand) -> list[int]:
     return [m.entry_id for m in demand.matches if m.state is MatchState.CONFIRMED]
+
+
+def overdue_counts(session: Session, *, actor: Actor, now: dt.datetime) -> list[dict]:
+    """Overdue demands by who they wait on: the bureau (review, re-routing) or a provider department."""
+    waiting_on = case((Demand.status == S.MATCHED, Demand.provider_id), else_=None)
+    stmt = (visible_demands(actor).with_only_columns(waiting_on, func.count())
+            .where(is_overdue(now)).group_by(waiting_on))
+    return [{"department_id": d, "waiting_on": "provider" if d else "bureau", "overdue": n}
+            for d, n in session.execute(stmt)]

@@ -16,6 +16,7 @@ from catalog.errors import Conflict
 from catalog.mounts import active_mounts
 from catalog.vocab import MountKind
 
+from ..audit import services as audit
 from ..delivery import Delivery as Stream
 from ..delivery import DeliveryLimits, DeliveryStats, Window, open_delivery
 from .models import Delivery, Grant
@@ -43,6 +44,9 @@ def start(session: Session, *, actor: Actor, grant_id: int, items: list[str] | N
                       items=wanted, status="started", at=now)
     session.add(record)
     session.flush()
+    audit.record(session, actor=actor, action="grant.deliver", object_type="grant", object_id=grant.id,
+                 after={"delivery_id": record.id, "entry_id": grant.entry_id, "format": fmt, "items": wanted,
+                        "offset": window.offset, "limit": window.limit}, now=now)
     return Started(record, stream, grant)
 
 

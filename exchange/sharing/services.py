@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -289,3 +289,11 @@ def list_objections(session: Session, *, actor: Actor, status: str | None = None
     if overdue_at is not None:
         stmt = stmt.where(Objection.status == ObjectionStatus.OPEN, Objection.deadline < overdue_at)
     return paginate(session, stmt.order_by(Objection.id.desc()), page=page, page_size=page_size)
+
+
+def objection_counts(session: Session, *, actor: Actor, now: dt.datetime) -> list[dict]:
+    """Open and overdue objections per providing department (the bureau sees every department)."""
+    overdue = func.sum(case((Objection.deadline < now, 1), else_=0))
+    stmt = (visible_objections(actor).with_only_columns(Objection.provider_id, func.count(), overdue)
+            .where(Objection.status == ObjectionStatus.OPEN).group_by(Objection.provider_id))
+    return [{"department_id": d, "open": n, "overdue": int(late or 0)} for d, n, late in session.execute(stmt)]

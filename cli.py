@@ -460,6 +460,26 @@ def notifications():
     """Notification copies by e-mail and webhook."""
 
 
+@notifications.command("remind")
+@pass_context
+def notifications_remind(ctx: Context):
+    """Remind the departments whose demands, applications and objections are due within 2
+    working days or overdue (once per item and kind); run it daily."""
+    from exchange.deadlines import Deadlines
+    from exchange.demands.services import awaiting as demands_awaiting
+    from exchange.notifications.services import SOON_DAYS, Channels, remind
+    from exchange.sharing.services import awaiting as sharing_awaiting
+    from exchange.workdays import WorkCalendar
+
+    moment = now()
+    soon = Deadlines(WorkCalendar.from_settings(ctx.settings)).calendar.add(moment, SOON_DAYS)
+    channels = Channels(smtp_url=ctx.settings.smtp_url, webhook_url=ctx.settings.webhook_url)
+    with ctx.session() as s:
+        count = remind(s, now=moment, soon=soon, channels=channels,
+                       waiting=demands_awaiting(s) + sharing_awaiting(s))
+    click.echo(f"已发出提醒 {count} 条")
+
+
 @notifications.command("send")
 @pass_context
 def notifications_send(ctx: Context):

@@ -6,6 +6,7 @@ CLI.  Every setting is listed in README.md (a test keeps the two in step).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -24,6 +25,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     smtp_url: str = ""
+    holidays: str = ""
+    workdays: str = ""
     webhook_url: str = ""
 
     HELP = {
@@ -34,6 +37,8 @@ class Settings:
         "mount_timeout": "seconds to wait when a mounted database or API is checked",
         "timezone": "time zone of dates shown and of 'today' in the rules",
         "log_level": "logging level (DEBUG, INFO, WARNING …)",
+        "holidays": "extra non-working days, comma-separated YYYY-MM-DD (on top of the official calendar)",
+        "workdays": "extra working days (e.g. adjusted weekends), comma-separated YYYY-MM-DD",
         "smtp_url": "send notification copies by email: smtp://user:password@host:port/sender",
         "webhook_url": "POST every notification as JSON to this URL",
     }
@@ -51,6 +56,14 @@ class Settings:
     @classmethod
     def env_names(cls) -> list[str]:
         return [PREFIX + f.name.upper() for f in fields(cls)]
+
+    def dates(self, name: str) -> list[dt.date]:
+        """A comma-separated date setting, parsed; a bad date names the setting."""
+        text = getattr(self, name)
+        try:
+            return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+        except ValueError as exc:
+            raise ValueError(f"{PREFIX}{name.upper()}: {exc}") from None
 
     @property
     def zone(self) -> ZoneInfo:

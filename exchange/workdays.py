@@ -83,7 +83,7 @@ class WorkCalendar:
     @classmethod
     def from_settings(cls, settings, **kwargs) -> WorkCalendar:
         """A calendar in the exchange's time zone (``EXCHANGE_TIMEZONE``)."""
-        return cls(timezone=settings.timezone, **kwargs)
+        return cls(settings.dates("holidays"), settings.dates("workdays"), timezone=settings.timezone, **kwargs)
 
     # -- days ------------------------------------------------------------------------------------
 

@@ -445,3 +445,45 @@ def test_workflow_steps_and_deliveries_are_in_the_audit_trail(client, parties, g
     actions = {(e.object_type, e.action) for e in session.scalars(sql_select(AuditEvent))}
     assert {("sharing_application", "sharing_application.create"), ("grant", "grant.grant"),
             ("grant", "grant.deliver")} <= actions
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("provider", True), ("bureau", True), ("requester", False), ("other_requester", False), ("outsider", False),
+])
+def test_who_may_decide_a_conditional_application(client, parties, session, now, user, transport, role, allowed):
+    parties = {**parties, "outsider": user("traffic", "provider", transport)[1]}
+    application = conditional_application(client, parties, session, now)
+    response = post(client, parties[role], f"/applications/{application['id']}/decide", approve=True,
+                    lock_version=application["lock_version"])
+    assert (response.status_code == 200) is allowed
+    assert response.status_code in ((200,) if allowed else (403, 404))
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("provider", True), ("bureau", True), ("requester", False), ("other_requester", False),
+])
+def test_who_may_revoke_a_grant(client, parties, session, now, role, allowed):
+    entry = published_entry(session, parties["stats_bureau"], now)
+    grant = post(client, parties["requester"], "/applications", entry_id=entry.id, purpose="核验").get_json()["grant"]
+    response = post(client, parties[role], f"/grants/{grant['id']}/revoke", reason="收回")
+    assert response.status_code in ((200,) if allowed else (403, 404))
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("provider", True), ("bureau", True), ("requester", False), ("other_requester", False),
+])
+def test_who_may_answer_an_objection(client, parties, session, now, role, allowed):
+    entry = published_entry(session, parties["stats_bureau"], now)
+    objection = post(client, parties["requester"], "/objections", entry_id=entry.id, description="有误").get_json()
+    response = post(client, parties[role], f"/objections/{objection['id']}/answer", answer="已核实")
+    assert response.status_code in ((200,) if allowed else (403, 404))
+
+
+@pytest.mark.parametrize("role", ["provider", "bureau"])
+def test_only_requesters_file_demands_and_applications(client, parties, session, now, role):
+    entry = published_entry(session, parties["stats_bureau"], now)
+    application = post(client, parties[role], "/applications", entry_id=entry.id, purpose="核验")
+    assert application.status_code == 403
+    if role == "provider":
+        demand = post(client, parties[role], "/demands", title="甲", description="乙")
+        assert demand.status_code == 403

@@ -8,9 +8,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy import select
 
 from exchange.notifications import services
-from exchange.notifications.models import SendState
+from exchange.notifications.models import Notification, SendState
 
 from .conftest import auth
 
@@ -113,3 +114,16 @@ def test_an_email_that_keeps_failing_is_given_up_after_the_last_attempt(session,
     send = note.sends[0]
     assert (send.target, send.state, send.attempts) == ("stats@taizhou.example", SendState.FAILED, services.MAX_ATTEMPTS)
     assert "SMTP server down" in send.last_error
+
+
+def test_reminders_go_once_to_the_department_that_must_answer(session, stats_bureau, now):
+    waiting = [("demand", 1, stats_bureau.id, "数据需求《甲》待答复", now + dt.timedelta(hours=20)),
+               ("objection", 2, stats_bureau.id, "数据异议待答复", now - dt.timedelta(days=1)),
+               ("application", 3, stats_bureau.id, "共享申请《乙》待审批", now + dt.timedelta(days=9))]
+    soon = now + dt.timedelta(days=2)
+    first = services.remind(session, now=now, soon=soon, channels=services.Channels(), waiting=waiting)
+    session.flush()
+    again = services.remind(session, now=now, soon=soon, channels=services.Channels(), waiting=waiting)
+    kinds = {(n.kind, n.object_type) for n in session.scalars(select(Notification))}
+    assert (first, again) == (2, 0)
+    assert kinds == {("deadline_soon", "demand"), ("overdue", "objection")}

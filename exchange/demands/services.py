@@ -375,3 +375,10 @@ def overdue_counts(session: Session, *, actor: Actor, now: dt.datetime) -> list[
             .where(is_overdue(now)).group_by(waiting_on))
     return [{"department_id": d, "waiting_on": "provider" if d else "bureau", "overdue": n}
             for d, n in session.execute(stmt)]
+
+
+def awaiting(session: Session) -> list[tuple]:
+    """Demands waiting on a provider, with their deadlines (for reminders)."""
+    stmt = select(Demand.id, Demand.provider_id, Demand.title, Demand.deadline).where(
+        Demand.status == S.MATCHED, Demand.deadline.is_not(None))
+    return [("demand", i, dept, f"数据需求《{title}》待答复", deadline) for i, dept, title, deadline in session.execute(stmt)]

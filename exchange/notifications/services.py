@@ -146,3 +146,26 @@ def send_webhook(send: NotificationSend) -> None:
     with urllib.request.urlopen(request, timeout=SEND_TIMEOUT) as response:  # noqa: S310 - configured URL
         if response.status >= 300:
             raise RuntimeError(f"webhook answered {response.status}")
+
+
+# -- deadline reminders ---------------------------------------------------------------------------
+
+SOON_DAYS = 2  # working days before a deadline when the party it waits on is reminded
+
+
+def remind(session: Session, *, now: dt.datetime, soon: dt.datetime, channels: Channels,
+           waiting: list[tuple[str, int, int | None, str, dt.datetime]]) -> int:
+    """Remind each party once per kind: ``waiting`` lists (object_type, object_id, department_id,
+    title, deadline) of items awaiting an answer; those overdue, or due before ``soon``, are told."""
+    sent = {(n.kind, n.object_type, n.object_id) for n in session.scalars(
+        select(Notification).where(Notification.kind.in_(["deadline_soon", "overdue"])))}
+    count = 0
+    for object_type, object_id, department_id, title, deadline in waiting:
+        kind = "overdue" if deadline < now else "deadline_soon" if deadline < soon else None
+        if kind is None or (kind, object_type, object_id) in sent:
+            continue
+        label = "已逾期" if kind == "overdue" else "即将到期"
+        notify(session, kind=kind, title=f"{label}：{title}", body=f"期限 {deadline:%Y-%m-%d %H:%M}", now=now,
+               channels=channels, department_id=department_id, object_type=object_type, object_id=object_id)
+        count += 1
+    return count

@@ -297,3 +297,14 @@ def objection_counts(session: Session, *, actor: Actor, now: dt.datetime) -> lis
     stmt = (visible_objections(actor).with_only_columns(Objection.provider_id, func.count(), overdue)
             .where(Objection.status == ObjectionStatus.OPEN).group_by(Objection.provider_id))
     return [{"department_id": d, "open": n, "overdue": int(late or 0)} for d, n, late in session.execute(stmt)]
+
+
+def awaiting(session: Session) -> list[tuple]:
+    """Pending applications and open objections, with the department that must answer and when."""
+    applications = select(SharingApplication.id, CatalogEntry.provider_id, CatalogEntry.name,
+                          SharingApplication.deadline).join(SharingApplication.entry).where(
+        SharingApplication.status == A.PENDING, SharingApplication.deadline.is_not(None))
+    objections = select(Objection.id, Objection.provider_id, Objection.description, Objection.deadline).where(
+        Objection.status == ObjectionStatus.OPEN)
+    return ([("application", i, d, f"共享申请《{name}》待审批", due) for i, d, name, due in session.execute(applications)]
+            + [("objection", i, d, f"数据异议待答复：{text[:30]}", due) for i, d, text, due in session.execute(objections)])

@@ -45,7 +45,7 @@ def paginate(session: Session, stmt: Select, *, page: int, page_size: int) -> Pa
     return Page(items=[loaded[i] for i in ids], total=total or 0, page=page, page_size=page_size)
 
 
-def _flush_unique(session: Session, message: str) -> None:
+def flush_unique(session: Session, message: str) -> None:
     """Flush inside a savepoint so a taken unique value fails alone, as a Conflict."""
     try:
         with session.begin_nested():

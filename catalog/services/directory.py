@@ -12,7 +12,7 @@ from ..codes import parse_region_code, parse_uscc
 from ..errors import NotFound, ValidationError
 from ..models import DataElement, Department
 from ..vocab import DepartmentLevel
-from .common import Page, _flush_unique, paginate
+from .common import Page, flush_unique, paginate
 
 # -- departments ---------------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ def create_department(session: Session, *, actor: Actor, data: DepartmentData) -
         raise ValidationError("上级部门不存在", details={"parent": [f"找不到部门“{data.parent}”"]})
     department = Department(**values, parent=parent, created_by=actor.user_id, updated_by=actor.user_id)
     session.add(department)
-    _flush_unique(session, "部门名称或统一社会信用代码已存在")
+    flush_unique(session, "部门名称或统一社会信用代码已存在")
     return department
 
 
@@ -110,5 +110,5 @@ def create_element(session: Session, *, actor: Actor, values: dict) -> DataEleme
     actor.require_role(Role.BUREAU, Role.ADMIN, action="管理数据元")
     element = DataElement(**values, created_by=actor.user_id, updated_by=actor.user_id)
     session.add(element)
-    _flush_unique(session, f"数据元标识符“{values.get('identifier')}”已存在")
+    flush_unique(session, f"数据元标识符“{values.get('identifier')}”已存在")
     return element

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..rules import EntryData, ItemData, RuleViolations, parse_entry
 from ..vocab import EntryStatus
-from .common import DEFAULT_CODE_FRONT, VISIBLE_TO_ALL, _flush_unique
+from .common import DEFAULT_CODE_FRONT, VISIBLE_TO_ALL, flush_unique
 
 # -- entries: writing ----------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ def create_entry(session: Session, *, actor: Actor, data: EntryData, now: dt.dat
     )
     _apply(entry, data, provider, actor, now)
     session.add(entry)
-    _flush_unique(session, f"信息资源代码“{entry.resource_code}”已存在")
+    flush_unique(session, f"信息资源代码“{entry.resource_code}”已存在")
     _record_status(session, entry, None, EntryStatus.DRAFT, actor, now)
     return entry
 

@@ -492,6 +492,53 @@ def notifications_send(ctx: Context):
     click.echo(f"已发送 {counts['sent']}，稍后重试 {counts['retrying']}，已放弃 {counts['failed']}")
 
 
+@main.group()
+def jobs():
+    """Scheduled jobs: what they are, their last run; run one now."""
+
+
+@jobs.command("list")
+@pass_context
+def jobs_list(ctx: Context):
+    """The known jobs and their last run."""
+    from exchange.freshness.scan import JOBS
+    from exchange.freshness.services import last_runs
+
+    with ctx.session() as s:
+        runs = last_runs(s, jobs=list(JOBS))
+    for name, run in runs.items():
+        click.echo(f"{name}\t{_run_summary(run)}")
+
+
+def _run_summary(run) -> str:
+    if run is None:
+        return "从未运行"
+    outcome = run.status.label + (f"：{run.error}" if run.error else "")
+    return f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC，{outcome}，耗时 {run.duration_ms} ms，{_counts_text(run.counts)}"
+
+
+def _counts_text(counts: dict) -> str:
+    from exchange.freshness.models import FlagKind
+
+    return "；".join(f"{FlagKind(kind).label}：新开 {c['opened']}，仍未解决 {c['kept']}，已解决 {c['resolved']}"
+                    for kind, c in counts.items())
+
+
+@jobs.command("run")
+@click.argument("name")
+@pass_context
+def jobs_run(ctx: Context, name: str):
+    """Run a job now (``freshness-scan``) and print its counts."""
+    from exchange.freshness.scan import JOBS
+
+    if name not in JOBS:
+        raise click.BadParameter(f"没有名为“{name}”的任务，可选：{'、'.join(JOBS)}", param_hint="NAME")
+    run = JOBS[name](make_session_factory(ctx.engine), now=now())
+    click.echo(_run_summary(run))
+    if run.error:
+        sys.exit(1)
+
+
 main.add_command(audit)
 
 if __name__ == "__main__":

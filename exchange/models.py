@@ -7,5 +7,6 @@ import exchange.audit.models  # noqa: F401
 import exchange.demands.models  # noqa: F401
 import exchange.sharing.models  # noqa: F401
 import exchange.notifications.models  # noqa: F401
+import exchange.freshness.models  # noqa: F401
 
 metadata = Base.metadata

@@ -46,6 +46,9 @@ def init_api(app: Flask) -> Api:
     from ..audit.api import blp as audit_blueprint
 
     api.register_blueprint(audit_blueprint, url_prefix=PREFIX)
+    from ..freshness.api import blp as freshness_blueprint
+
+    api.register_blueprint(freshness_blueprint, url_prefix=PREFIX)
     app.add_url_rule(f"{PREFIX}/docs/assets/<path:name>", "swagger_assets", _swagger_asset)
     app.register_error_handler(CatalogError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -18,20 +18,18 @@ from catalog.models import CatalogEntry, DataElement, MountedResource
 from catalog.services import VISIBLE_TO_ALL
 from catalog.vocab import SharingType
 
+from ..freshness import rules as freshness_rules
 from .models import Demand, DemandStatus, MatchState
 from .services import suggest
 
 SUGGESTED = 5  # candidates kept on a demand for the bureau and the provider
-STALE_TOLERANCE = 1.5  # an entry is stale past 1.5 update cycles without an update
 SHARING = {SharingType.UNCONDITIONAL: "unconditional", SharingType.CONDITIONAL: "conditional",
            SharingType.NOT_SHARED: "not_shared"}
 
 
 def is_stale(entry: CatalogEntry, today: dt.date) -> bool:
-    days = entry.update_cycle.expected_days
-    if days is None or entry.last_updated is None:
-        return False
-    return (today - entry.last_updated).days > days * STALE_TOLERANCE
+    """The freshness scan's rule, so the matcher and the flags never disagree."""
+    return freshness_rules.is_stale(entry, today)
 
 
 class MatchEngine:
@@ -68,7 +66,7 @@ def _records(session: Session, now: dt.datetime, ids=None) -> list[matching.Reco
     if ids is not None:
         stmt = stmt.where(CatalogEntry.id.in_(ids))
     mounted = set(session.scalars(select(MountedResource.entry_id).where(MountedResource.unmounted_at.is_(None))))
-    today = now.date()
+    today = freshness_rules.DEFAULT.today(now)
     return [matching.Record(key=str(e.id), title=e.name, summary=e.summary, items=tuple(i.name for i in e.items),
                             provider=e.provider.name, mounted=e.id in mounted, stale=is_stale(e, today),
                             sharing=SHARING[e.sharing_type])

@@ -1,0 +1,160 @@
+"""The freshness scan: flags opened, kept and resolved on stale and unmounted entries, set-based,
+in one transaction, with a run record; and the flags over the API by department."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import event, select
+
+from catalog import mounts
+from catalog import services as catalog_services
+from catalog.actors import SYSTEM
+from cli import main
+from exchange.freshness.models import Flag, JobRun
+from exchange.freshness.rules import is_stale
+from exchange.freshness.scan import scan
+
+from .conftest import auth, entry_fields
+
+API = "/api/v1"
+TWO_YEARS_AGO = dt.date(2024, 11, 1)
+
+
+def published_entry(session, provider, now, *, last_updated=TWO_YEARS_AGO, mounted=True, **overrides):
+    data = catalog_services.parse_entry_fields(entry_fields(provider_id=provider.id, **overrides))
+    entry = catalog_services.create_entry(session, actor=SYSTEM, data=data, now=now)
+    for action in ("submit", "publish"):
+        catalog_services.transition(session, actor=SYSTEM, entry_id=entry.id, action=action, now=now)
+    entry.last_updated = last_updated
+    if mounted:
+        mounts.mount_api(session, actor=SYSTEM, entry_id=entry.id, url="https://data.example/api", now=now)
+    session.commit()
+    return entry
+
+
+def flags_of(session, entry_id: int, kind: str) -> list[tuple]:
+    stmt = (select(Flag.department_id, Flag.resolved_at).where(Flag.entry_id == entry_id, Flag.kind == kind)
+            .order_by(Flag.id))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def test_a_yearly_entry_two_years_old_gets_one_stale_flag_charged_to_its_provider(
+        session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, name="人口统计年鉴", update_cycle="每年")
+    run = scan(sessions, now=now)
+    assert flags_of(session, entry.id, "stale") == [(stats_bureau.id, None)]
+    assert run.status.value == "ok" and run.counts["stale"]["opened"] == 1
+
+
+def test_a_second_scan_keeps_the_open_flag_without_a_duplicate(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年")
+    scan(sessions, now=now)
+    run = scan(sessions, now=now + dt.timedelta(days=1))
+    assert len(flags_of(session, entry.id, "stale")) == 1
+    assert run.counts["stale"] == {"opened": 0, "kept": 1, "resolved": 0}
+
+
+def test_an_updated_entry_has_its_stale_flag_resolved(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年")
+    scan(sessions, now=now)
+    entry.last_updated = now.date()
+    session.commit()
+    run = scan(sessions, now=now)
+    assert flags_of(session, entry.id, "stale") == [(stats_bureau.id, now)]
+    assert run.counts["stale"]["resolved"] == 1
+
+
+def test_an_entry_with_nothing_mounted_is_flagged_until_something_is_mounted(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, last_updated=now.date(), mounted=False)
+    scan(sessions, now=now)
+    assert flags_of(session, entry.id, "unmounted") == [(stats_bureau.id, None)]
+    mounts.mount_api(session, actor=SYSTEM, entry_id=entry.id, url="https://data.example/api", now=now)
+    session.commit()
+    scan(sessions, now=now)
+    assert flags_of(session, entry.id, "unmounted") == [(stats_bureau.id, now)]
+
+
+def test_a_withdrawn_entry_has_its_flags_resolved(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
+    scan(sessions, now=now)
+    catalog_services.transition(session, actor=SYSTEM, entry_id=entry.id, action="withdraw", now=now,
+                                reason="停止提供")
+    session.commit()
+    scan(sessions, now=now)
+    assert [r[1] for r in flags_of(session, entry.id, "stale") + flags_of(session, entry.id, "unmounted")] == [now, now]
+
+
+@pytest.mark.parametrize("cycle", ["不定期", "不更新"])
+def test_irregular_and_static_entries_never_go_stale(session, sessions, stats_bureau, now, cycle):
+    entry = published_entry(session, stats_bureau, now, update_cycle=cycle, last_updated=dt.date(2001, 1, 1))
+    scan(sessions, now=now)
+    assert flags_of(session, entry.id, "stale") == []
+    assert not is_stale(entry, now.date())
+
+
+@pytest.mark.parametrize("cycle, age, stale", [
+    ("每日", 1, False), ("每日", 2, True), ("每年", 549, False), ("每年", 550, True),
+    ("每月", 46, False), ("每月", 47, True),
+])
+def test_an_entry_goes_stale_past_one_and_a_half_cycles(session, sessions, stats_bureau, now, cycle, age, stale):
+    today = now.date()
+    entry = published_entry(session, stats_bureau, now, update_cycle=cycle, last_updated=today - dt.timedelta(days=age))
+    scan(sessions, now=now)
+    assert (len(flags_of(session, entry.id, "stale")) == 1) is stale
+    assert is_stale(entry, today) is stale
+
+
+def test_a_failing_scan_writes_no_flag_and_records_a_failed_run(session, sessions, connection, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
+    inserts = []
+
+    def fail_on_second_flag_insert(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO FLAGS"):
+            inserts.append(statement)
+            if len(inserts) == 2:
+                raise RuntimeError("数据库连接中断")
+
+    event.listen(connection, "before_cursor_execute", fail_on_second_flag_insert)
+    try:
+        run = scan(sessions, now=now)
+    finally:
+        event.remove(connection, "before_cursor_execute", fail_on_second_flag_insert)
+    assert flags_of(session, entry.id, "stale") == [] and flags_of(session, entry.id, "unmounted") == []
+    stored = session.scalars(select(JobRun).where(JobRun.id == run.id)).one()
+    assert (stored.status.value, stored.counts) == ("failed", {})
+    assert "数据库连接中断" in stored.error
+
+
+def test_providers_see_only_their_departments_flags(client, session, sessions, stats_bureau, transport, user, now):
+    published_entry(session, stats_bureau, now, update_cycle="每年")
+    published_entry(session, transport, now, update_cycle="每年", name="公交线路")
+    _, provider = user("stats", "provider", stats_bureau)
+    _, bureau = user("bureau", "bureau")
+    session.commit()
+    scan(sessions, now=now)
+    own = client.get(f"{API}/flags?kind=stale&state=open", headers=auth(provider)).json
+    every = client.get(f"{API}/flags?kind=stale", headers=auth(bureau)).json
+    assert {f["department_id"] for f in own["items"]} == {stats_bureau.id}
+    assert {f["department_id"] for f in every["items"]} == {stats_bureau.id, transport.id}
+
+
+def test_a_provider_asking_for_another_departments_flags_is_refused(client, session, stats_bureau, transport, user):
+    _, provider = user("stats", "provider", stats_bureau)
+    session.commit()
+    response = client.get(f"{API}/flags?department_id={transport.id}", headers=auth(provider))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "permission_denied"
+
+
+def test_the_jobs_command_runs_the_scan_and_lists_its_last_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXCHANGE_DATABASE_URL", f"sqlite:///{tmp_path / 'exchange.db'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert "从未运行" in runner.invoke(main, ["jobs", "list"]).stdout
+    ran = runner.invoke(main, ["jobs", "run", "freshness-scan"])
+    assert ran.exit_code == 0 and "未按期更新：新开 0" in ran.stdout
+    assert "freshness-scan\t" in runner.invoke(main, ["jobs", "list"]).stdout
+    assert runner.invoke(main, ["jobs", "run", "nothing"]).exit_code == 2

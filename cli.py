@@ -337,8 +337,15 @@ def _serve(ctx: Context, host: str, port: int) -> None:
 
     from exchange import create_app
 
+    from exchange.scheduler import build
+
+    jobs = build(make_session_factory(ctx.engine), timezone=ctx.settings.timezone)
+    jobs.start()  # the single-machine default: the scheduler runs inside the web process
     click.echo(f"在 http://{host}:{port}/ 提供服务（API 文档：/api/v1/docs），Ctrl+C 停止")
-    serve(create_app(), host=host, port=port, threads=8)
+    try:
+        serve(create_app(), host=host, port=port, threads=8)
+    finally:
+        jobs.shutdown(wait=False)
 
 
 @main.command()
@@ -464,32 +471,24 @@ def notifications():
 @pass_context
 def notifications_remind(ctx: Context):
     """Remind the departments whose demands, applications and objections are due within 2
-    working days or overdue (once per item and kind); run it daily."""
-    from exchange.deadlines import Deadlines
-    from exchange.demands.services import awaiting as demands_awaiting
-    from exchange.notifications.services import SOON_DAYS, Channels, remind
-    from exchange.sharing.services import awaiting as sharing_awaiting
-    from exchange.workdays import WorkCalendar
-
-    moment = now()
-    soon = Deadlines(WorkCalendar.from_settings(ctx.settings)).calendar.add(moment, SOON_DAYS)
-    channels = Channels(smtp_url=ctx.settings.smtp_url, webhook_url=ctx.settings.webhook_url)
-    with ctx.session() as s:
-        count = remind(s, now=moment, soon=soon, channels=channels,
-                       waiting=demands_awaiting(s) + sharing_awaiting(s))
-    click.echo(f"已发出提醒 {count} 条")
+    working days or overdue (once per item and kind); the scheduler runs it daily."""
+    _run_job(ctx, "notifications-remind")
 
 
 @notifications.command("send")
 @pass_context
 def notifications_send(ctx: Context):
     """Send the e-mail and webhook copies that are due (failures retry later, with backoff)."""
-    from exchange.notifications.services import Channels, dispatch
+    _run_job(ctx, "notifications-send")
 
-    channels = Channels(smtp_url=ctx.settings.smtp_url, webhook_url=ctx.settings.webhook_url)
-    with ctx.session() as s:
-        counts = dispatch(s, now=now(), channels=channels)
-    click.echo(f"已发送 {counts['sent']}，稍后重试 {counts['retrying']}，已放弃 {counts['failed']}")
+
+def _run_job(ctx: Context, name: str) -> None:
+    from exchange.scheduler import JOBS
+
+    run = JOBS[name].run(make_session_factory(ctx.engine), now=now())
+    click.echo(_run_summary(run))
+    if run.error:
+        sys.exit(1)
 
 
 @main.group()
@@ -500,14 +499,14 @@ def jobs():
 @jobs.command("list")
 @pass_context
 def jobs_list(ctx: Context):
-    """The known jobs and their last run."""
-    from exchange.freshness.scan import JOBS
+    """The known jobs, when they run, and their last run."""
     from exchange.freshness.services import last_runs
+    from exchange.scheduler import JOBS
 
     with ctx.session() as s:
         runs = last_runs(s, jobs=list(JOBS))
     for name, run in runs.items():
-        click.echo(f"{name}\t{_run_summary(run)}")
+        click.echo(f"{name}\t{JOBS[name].help}\n\t上次：{_run_summary(run)}")
 
 
 def _run_summary(run) -> str:
@@ -520,23 +519,40 @@ def _run_summary(run) -> str:
 def _counts_text(counts: dict) -> str:
     from exchange.freshness.models import FlagKind
 
-    return "；".join(f"{FlagKind(kind).label}：新开 {c['opened']}，仍未解决 {c['kept']}，已解决 {c['resolved']}"
-                    for kind, c in counts.items())
+    def one(key, value) -> str:
+        if isinstance(value, dict):  # the freshness scan's counts per flag kind
+            return f"{FlagKind(key).label}：新开 {value['opened']}，仍未解决 {value['kept']}，已解决 {value['resolved']}"
+        return f"{key} {value}"
+
+    return "；".join(one(key, value) for key, value in counts.items())
 
 
 @jobs.command("run")
 @click.argument("name")
 @pass_context
 def jobs_run(ctx: Context, name: str):
-    """Run a job now (``freshness-scan``) and print its counts."""
-    from exchange.freshness.scan import JOBS
+    """Run a job now (freshness-scan, notifications-remind, notifications-send) and print its counts."""
+    from exchange.scheduler import JOBS
 
     if name not in JOBS:
         raise click.BadParameter(f"没有名为“{name}”的任务，可选：{'、'.join(JOBS)}", param_hint="NAME")
-    run = JOBS[name](make_session_factory(ctx.engine), now=now())
-    click.echo(_run_summary(run))
-    if run.error:
-        sys.exit(1)
+    _run_job(ctx, name)
+
+
+@main.group("scheduler")
+def scheduler_group():
+    """The job scheduler."""
+
+
+@scheduler_group.command("run")
+@pass_context
+def scheduler_run(ctx: Context):
+    """Run the scheduled jobs in this process until stopped (a database lease keeps two
+    scheduler processes from running one job at once)."""
+    from exchange.scheduler import JOBS, build
+
+    click.echo(f"调度器已启动：{'、'.join(JOBS)}（Ctrl+C 停止）")
+    build(make_session_factory(ctx.engine), timezone=ctx.settings.timezone, blocking=True).start()
 
 
 main.add_command(audit)

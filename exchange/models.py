@@ -8,5 +8,6 @@ import exchange.demands.models  # noqa: F401
 import exchange.sharing.models  # noqa: F401
 import exchange.notifications.models  # noqa: F401
 import exchange.freshness.models  # noqa: F401
+import exchange.scheduler  # noqa: F401  (job leases)
 
 metadata = Base.metadata

@@ -1,0 +1,179 @@
+"""The scheduler: jobs registered by explicit id with coalescing, one instance at a time and a
+misfire grace, and a lease in the database so that two scheduler processes never run one job at
+the same time.  ``exchange scheduler run`` runs it as its own process; ``exchange serve`` and
+``exchange demo`` run it in-process for the single-machine default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import String, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalog.db import session_scope
+from catalog.models import Base
+
+from .freshness.models import JobRun, JobStatus
+from .freshness.scan import scan
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 3600  # a holder that died frees its jobs after this long
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+
+
+class JobLease(Base):
+    """Who may run a job now: one row per job, taken by an atomic conditional UPDATE."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def acquire(sessions, *, job: str, holder: str, now: dt.datetime, seconds: int = LEASE_SECONDS) -> bool:
+    """Take the job's lease if it is free, expired or already ours; True when we hold it."""
+    with session_scope(sessions) as session:
+        _ensure_row(session, job, now)
+        taken = session.execute(
+            update(JobLease)
+            .where(JobLease.job == job, or_(JobLease.expires_at < now, JobLease.holder == holder))
+            .values(holder=holder, expires_at=now + dt.timedelta(seconds=seconds)),
+            execution_options={"preserve_rowcount": True},
+        )
+        return taken.rowcount == 1
+
+
+def _ensure_row(session, job: str, now: dt.datetime) -> None:
+    if session.get(JobLease, job) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(JobLease(job=job, holder="", expires_at=RELEASED))
+    except IntegrityError:
+        pass  # another process created it first
+
+
+RELEASED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a lease's expiry once its holder lets go
+
+
+def release(sessions, *, job: str, holder: str) -> None:
+    with session_scope(sessions) as session:
+        session.execute(update(JobLease).where(JobLease.job == job, JobLease.holder == holder)
+                        .values(holder="", expires_at=RELEASED))
+
+
+def run_leased(sessions, *, job: str, holder: str, clock: Callable[[], dt.datetime] = utcnow):
+    """Run a job under its lease; skip (return None) while another process holds it."""
+    now = clock()
+    if not acquire(sessions, job=job, holder=holder, now=now):
+        log.info("job %s skipped: another scheduler holds its lease", job)
+        return None
+    try:
+        return JOBS[job].run(sessions, now=now)
+    finally:
+        release(sessions, job=job, holder=holder)
+
+
+# -- the jobs ---------------------------------------------------------------------------------------
+
+
+def recorded(job: str, work: Callable) -> Callable:
+    """A job as ``(sessions, *, now) -> JobRun``: its counts, or its error, kept as a run row."""
+
+    def run(sessions, *, now: dt.datetime) -> JobRun:
+        started = time.perf_counter()
+        try:
+            with session_scope(sessions) as session:
+                counts = work(session, now=now)
+            return _record(sessions, job, now, started, counts)
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed run, raised nowhere
+            log.exception("job %s failed", job)
+            return _record(sessions, job, now, started, {}, exc)
+
+    return run
+
+
+def _record(sessions, job: str, now, started: float, counts: dict, error: Exception | None = None) -> JobRun:
+    elapsed = time.perf_counter() - started
+    with session_scope(sessions) as session:
+        row = JobRun(job=job, started_at=now, finished_at=now + dt.timedelta(seconds=elapsed),
+                     duration_ms=round(elapsed * 1000), counts=counts,
+                     status=JobStatus.FAILED if error else JobStatus.OK,
+                     error=f"{type(error).__name__}: {error}"[:2000] if error else None)
+        session.add(row)
+    return row
+
+
+def _remind(session, *, now: dt.datetime) -> dict:
+    from .config import Settings
+    from .demands.services import awaiting as demands_awaiting
+    from .notifications.services import SOON_DAYS, Channels, remind
+    from .sharing.services import awaiting as sharing_awaiting
+    from .workdays import WorkCalendar
+
+    settings = Settings.from_env()
+    soon = WorkCalendar.from_settings(settings).add(now, SOON_DAYS)
+    channels = Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
+    return {"reminded": remind(session, now=now, soon=soon, channels=channels,
+                               waiting=demands_awaiting(session) + sharing_awaiting(session))}
+
+
+def _send(session, *, now: dt.datetime) -> dict:
+    from .config import Settings
+    from .notifications.services import Channels, dispatch
+
+    settings = Settings.from_env()
+    channels = Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
+    return dispatch(session, now=now, channels=channels)
+
+
+@dataclass(frozen=True)
+class Job:
+    run: Callable
+    trigger: Callable[[str], object]  # time zone → APScheduler trigger
+    help: str
+
+
+JOBS = {
+    "freshness-scan": Job(scan, lambda tz: CronTrigger(hour=2, minute=0, timezone=tz),
+                          "flag stale and unmounted entries, resolve fixed ones (daily 02:00)"),
+    "notifications-remind": Job(recorded("notifications-remind", _remind),
+                                lambda tz: CronTrigger(hour=8, minute=30, timezone=tz),
+                                "remind departments of deadlines within 2 working days or past (daily 08:30)"),
+    "notifications-send": Job(recorded("notifications-send", _send), lambda tz: IntervalTrigger(minutes=5),
+                              "send e-mail and webhook copies that are due (every 5 minutes)"),
+}
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build(sessions, *, timezone: str, blocking: bool = False):
+    """A scheduler with every job registered by id, coalescing, one instance at a time."""
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(timezone=timezone, job_defaults=JOB_DEFAULTS)
+    holder = holder_name()
+    for name, job in JOBS.items():
+        scheduler.add_job(run_leased, job.trigger(timezone), id=name, name=name, replace_existing=True,
+                          kwargs={"sessions": sessions, "job": name, "holder": holder})
+    return scheduler
+
+

@@ -20,6 +20,18 @@ from .models import CatalogEntry, EntryText
 SEPARATOR = "\x00"
 
 
+def change_mark(session: Session) -> tuple:
+    """(latest ``updated_at``, latest id) of the catalog: it moves whenever an entry is added or
+    changed (mounting and unmounting count), so in-process indexes know when to reload."""
+    latest = (select(func.max(c)).scalar_subquery() for c in (CatalogEntry.updated_at, CatalogEntry.id))
+    return tuple(session.execute(select(*latest)).one())
+
+
+def changed_since(since):
+    """SQL: the ids of entries changed at or after a mark's time."""
+    return select(CatalogEntry.id).where(CatalogEntry.updated_at >= since)
+
+
 class TextIndex:
     def __init__(self):
         self._texts: dict[int, str] = {}
@@ -30,20 +42,18 @@ class TextIndex:
         self._lock = threading.Lock()
 
     def refresh(self, session: Session) -> None:
-        latest = (select(func.max(c)).scalar_subquery() for c in (CatalogEntry.updated_at, CatalogEntry.id))
-        mark = session.execute(select(*latest)).one()
-        if tuple(mark) == self._seen:
+        mark = change_mark(session)
+        if mark == self._seen:
             return
         with self._lock:
-            if tuple(mark) != self._seen:
+            if mark != self._seen:
                 self._load(session, since=self._seen[0] if self._seen else None)
-                self._seen = tuple(mark)
+                self._seen = mark
 
     def _load(self, session: Session, since) -> None:
         stmt = select(EntryText.entry_id, EntryText.text)
         if since is not None:
-            changed = select(CatalogEntry.id).where(CatalogEntry.updated_at >= since)
-            stmt = stmt.where(EntryText.entry_id.in_(changed))
+            stmt = stmt.where(EntryText.entry_id.in_(changed_since(since)))
         self._texts.update(session.execute(stmt).all())
         ids = np.fromiter(self._texts, dtype=np.int64, count=len(self._texts))
         texts = list(self._texts.values())

@@ -9,12 +9,12 @@ import datetime as dt
 import threading
 
 import pandas as pd
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import matching
 from catalog.models import CatalogEntry, DataElement, MountedResource
+from catalog.search import change_mark, changed_since
 from catalog.services import VISIBLE_TO_ALL
 from catalog.vocab import SharingType
 
@@ -42,8 +42,7 @@ class MatchEngine:
         self._lock = threading.Lock()
 
     def refresh(self, session: Session, now: dt.datetime) -> matching.CatalogIndex:
-        latest = (select(func.max(c)).scalar_subquery() for c in (CatalogEntry.updated_at, CatalogEntry.id))
-        mark = tuple(session.execute(select(*latest)).one())
+        mark = change_mark(session)
         with self._lock:
             if self.index is None:
                 self.index = matching.CatalogIndex.build(
@@ -54,7 +53,7 @@ class MatchEngine:
         return self.index
 
     def _update(self, session: Session, now: dt.datetime, since) -> None:
-        changed = session.scalars(select(CatalogEntry.id).where(CatalogEntry.updated_at >= since)).all()
+        changed = session.scalars(changed_since(since)).all()
         fresh = _records(session, now, ids=changed)
         self.index.remove([str(i) for i in changed if str(i) not in {r.key for r in fresh}])
         self.index.upsert(fresh)
@@ -65,7 +64,10 @@ def _records(session: Session, now: dt.datetime, ids=None) -> list[matching.Reco
             .options(selectinload(CatalogEntry.items)))
     if ids is not None:
         stmt = stmt.where(CatalogEntry.id.in_(ids))
-    mounted = set(session.scalars(select(MountedResource.entry_id).where(MountedResource.unmounted_at.is_(None))))
+    active = select(MountedResource.entry_id).where(MountedResource.unmounted_at.is_(None))
+    if ids is not None:
+        active = active.where(MountedResource.entry_id.in_(ids))
+    mounted = set(session.scalars(active))
     today = freshness_rules.DEFAULT.today(now)
     return [matching.Record(key=str(e.id), title=e.name, summary=e.summary, items=tuple(i.name for i in e.items),
                             provider=e.provider.name, mounted=e.id in mounted, stale=is_stale(e, today),

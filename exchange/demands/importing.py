@@ -122,12 +122,8 @@ def _file(session, actor, data, requester_id: int, demand: Demand | None, now, d
         services.act(session, actor=actor, demand_id=demand.id, action="submit", now=now, deadlines=deadlines)
         result.created += 1
     else:
-        values = services.check_demand(data)
-        items = values.pop("items")
-        for name, value in values.items():
-            setattr(demand, name, value)
-        demand.requester_id, demand.updated_at = requester_id, now
-        services.replace_items(demand, items)
+        services.apply_data(demand, data, now)
+        demand.requester_id = requester_id
         if demand.status is not DemandStatus.SUBMITTED:
             services.act(session, actor=actor, demand_id=demand.id, action="submit", now=now, deadlines=deadlines)
         result.updated += 1

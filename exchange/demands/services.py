@@ -200,16 +200,21 @@ def update_demand(session: Session, *, actor: Actor, demand_id: int, data: Deman
     if demand.status not in (S.DRAFT, S.RETURNED):
         raise InvalidTransition(f"需求当前为“{demand.status.label}”，不能修改")
     _require_side(actor, demand, "requester")
+    apply_data(demand, data, now)
+    return demand
+
+
+def apply_data(demand: Demand, data: DemandData, now: dt.datetime) -> None:
+    """Overwrite the demand's fields and items with checked ``data``."""
     values = check_demand(data)
     items = values.pop("items")
     for name, value in values.items():
         setattr(demand, name, value)
-    replace_items(demand, items)
+    _replace_items(demand, items)
     demand.updated_at = now
-    return demand
 
 
-def replace_items(demand: Demand, names: list[str]) -> None:
+def _replace_items(demand: Demand, names: list[str]) -> None:
     """The demand's items become ``names``, keeping the rows of those that stay."""
     current = {item.name: item for item in demand.items}
     demand.items = [current.get(name) or DemandItem(name=name) for name in names]

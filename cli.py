@@ -336,10 +336,9 @@ def _serve(ctx: Context, host: str, port: int) -> None:
     from waitress import serve
 
     from exchange import create_app
-
     from exchange.scheduler import build
 
-    jobs = build(make_session_factory(ctx.engine), timezone=ctx.settings.timezone)
+    jobs = build(make_session_factory(ctx.engine), settings=ctx.settings)
     jobs.start()  # the single-machine default: the scheduler runs inside the web process
     click.echo(f"在 http://{host}:{port}/ 提供服务（API 文档：/api/v1/docs），Ctrl+C 停止")
     try:
@@ -485,7 +484,7 @@ def notifications_send(ctx: Context):
 def _run_job(ctx: Context, name: str) -> None:
     from exchange.scheduler import JOBS
 
-    run = JOBS[name].run(make_session_factory(ctx.engine), now=now())
+    run = JOBS[name].run(make_session_factory(ctx.engine), now=now(), settings=ctx.settings)
     click.echo(_run_summary(run))
     if run.error:
         sys.exit(1)
@@ -552,7 +551,7 @@ def scheduler_run(ctx: Context):
     from exchange.scheduler import JOBS, build
 
     click.echo(f"调度器已启动：{'、'.join(JOBS)}（Ctrl+C 停止）")
-    build(make_session_factory(ctx.engine), timezone=ctx.settings.timezone, blocking=True).start()
+    build(make_session_factory(ctx.engine), settings=ctx.settings, blocking=True).start()
 
 
 main.add_command(audit)

@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -25,8 +25,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from catalog.db import session_scope
 from catalog.models import Base
 
-from .freshness.models import JobRun, JobStatus
+from .config import Settings
+from .demands.services import awaiting as demands_awaiting
+from .freshness.models import JobRun
+from .freshness.rules import FreshnessConfig
+from .freshness.runs import recorded
 from .freshness.scan import scan
+from .notifications.services import SOON_DAYS, Channels, dispatch, remind
+from .sharing.services import awaiting as sharing_awaiting
+from .workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 3600  # a holder that died frees its jobs after this long
@@ -79,14 +86,15 @@ def release(sessions, *, job: str, holder: str) -> None:
                         .values(holder="", expires_at=RELEASED))
 
 
-def run_leased(sessions, *, job: str, holder: str, clock: Callable[[], dt.datetime] = utcnow):
+def run_leased(sessions, *, job: str, holder: str, settings: Settings,
+               clock: Callable[[], dt.datetime] = utcnow):
     """Run a job under its lease; skip (return None) while another process holds it."""
     now = clock()
     if not acquire(sessions, job=job, holder=holder, now=now):
         log.info("job %s skipped: another scheduler holds its lease", job)
         return None
     try:
-        return JOBS[job].run(sessions, now=now)
+        return JOBS[job].run(sessions, now=now, settings=settings)
     finally:
         release(sessions, job=job, holder=holder)
 
@@ -94,54 +102,31 @@ def run_leased(sessions, *, job: str, holder: str, clock: Callable[[], dt.dateti
 # -- the jobs ---------------------------------------------------------------------------------------
 
 
-def recorded(job: str, work: Callable) -> Callable:
-    """A job as ``(sessions, *, now) -> JobRun``: its counts, or its error, kept as a run row."""
+def _channels(settings: Settings) -> Channels:
+    return Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
 
-    def run(sessions, *, now: dt.datetime) -> JobRun:
-        started = time.perf_counter()
-        try:
-            with session_scope(sessions) as session:
-                counts = work(session, now=now)
-            return _record(sessions, job, now, started, counts)
-        except Exception as exc:  # noqa: BLE001 - recorded as a failed run, raised nowhere
-            log.exception("job %s failed", job)
-            return _record(sessions, job, now, started, {}, exc)
+
+def _scan(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+    return scan(sessions, now=now, config=FreshnessConfig(timezone=settings.timezone))
+
+
+def _remind(session, *, now: dt.datetime, settings: Settings) -> dict:
+    soon = WorkCalendar.from_settings(settings).add(now, SOON_DAYS)
+    waiting = demands_awaiting(session) + sharing_awaiting(session)
+    return {"reminded": remind(session, now=now, soon=soon, channels=_channels(settings), waiting=waiting)}
+
+
+def _send(session, *, now: dt.datetime, settings: Settings) -> dict:
+    return dispatch(session, now=now, channels=_channels(settings))
+
+
+def with_settings(job: str, work) -> Callable[..., JobRun]:
+    """A recorded job whose work also needs the settings its caller read."""
+
+    def run(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+        return recorded(job, partial(work, settings=settings))(sessions, now=now)
 
     return run
-
-
-def _record(sessions, job: str, now, started: float, counts: dict, error: Exception | None = None) -> JobRun:
-    elapsed = time.perf_counter() - started
-    with session_scope(sessions) as session:
-        row = JobRun(job=job, started_at=now, finished_at=now + dt.timedelta(seconds=elapsed),
-                     duration_ms=round(elapsed * 1000), counts=counts,
-                     status=JobStatus.FAILED if error else JobStatus.OK,
-                     error=f"{type(error).__name__}: {error}"[:2000] if error else None)
-        session.add(row)
-    return row
-
-
-def _remind(session, *, now: dt.datetime) -> dict:
-    from .config import Settings
-    from .demands.services import awaiting as demands_awaiting
-    from .notifications.services import SOON_DAYS, Channels, remind
-    from .sharing.services import awaiting as sharing_awaiting
-    from .workdays import WorkCalendar
-
-    settings = Settings.from_env()
-    soon = WorkCalendar.from_settings(settings).add(now, SOON_DAYS)
-    channels = Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
-    return {"reminded": remind(session, now=now, soon=soon, channels=channels,
-                               waiting=demands_awaiting(session) + sharing_awaiting(session))}
-
-
-def _send(session, *, now: dt.datetime) -> dict:
-    from .config import Settings
-    from .notifications.services import Channels, dispatch
-
-    settings = Settings.from_env()
-    channels = Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
-    return dispatch(session, now=now, channels=channels)
 
 
 @dataclass(frozen=True)
@@ -152,12 +137,12 @@ class Job:
 
 
 JOBS = {
-    "freshness-scan": Job(scan, lambda tz: CronTrigger(hour=2, minute=0, timezone=tz),
+    "freshness-scan": Job(_scan, lambda tz: CronTrigger(hour=2, minute=0, timezone=tz),
                           "flag stale and unmounted entries, resolve fixed ones (daily 02:00)"),
-    "notifications-remind": Job(recorded("notifications-remind", _remind),
+    "notifications-remind": Job(with_settings("notifications-remind", _remind),
                                 lambda tz: CronTrigger(hour=8, minute=30, timezone=tz),
                                 "remind departments of deadlines within 2 working days or past (daily 08:30)"),
-    "notifications-send": Job(recorded("notifications-send", _send), lambda tz: IntervalTrigger(minutes=5),
+    "notifications-send": Job(with_settings("notifications-send", _send), lambda tz: IntervalTrigger(minutes=5),
                               "send e-mail and webhook copies that are due (every 5 minutes)"),
 }
 
@@ -166,14 +151,14 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def build(sessions, *, timezone: str, blocking: bool = False):
+def build(sessions, *, settings: Settings, blocking: bool = False):
     """A scheduler with every job registered by id, coalescing, one instance at a time."""
     kind = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = kind(timezone=timezone, job_defaults=JOB_DEFAULTS)
-    holder = holder_name()
+    scheduler = kind(timezone=settings.timezone, job_defaults=JOB_DEFAULTS)
+    kwargs = {"sessions": sessions, "holder": holder_name(), "settings": settings}
     for name, job in JOBS.items():
-        scheduler.add_job(run_leased, job.trigger(timezone), id=name, name=name, replace_existing=True,
-                          kwargs={"sessions": sessions, "job": name, "holder": holder})
+        scheduler.add_job(run_leased, job.trigger(settings.timezone), id=name, name=name,
+                          replace_existing=True, kwargs={**kwargs, "job": name})
     return scheduler
 
 

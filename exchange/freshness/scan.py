@@ -9,37 +9,38 @@ duration.  A failure rolls the whole scan back and is recorded as a failed run o
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import time
+from functools import partial
 
-from sqlalchemy import JSON, bindparam, case, exists, func, insert, literal, null, select, update
+from sqlalchemy import (
+    JSON,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import refresh_statistics, session_scope
+from catalog.db import refresh_statistics
 from catalog.models import CatalogEntry
 
-from .models import Flag, FlagKind, JobRun, JobStatus
+from .models import Flag, FlagKind, JobRun
 from .rules import DEFAULT, FreshnessConfig, cutoffs, flagged_clause
+from .runs import run_recorded
 
 JOB = "freshness-scan"
-ERROR_KEPT = 2000  # characters of a failure's message kept on the run
 REANALYZE_AFTER = 10_000  # flags opened in one scan past which the planner's statistics are refreshed
 FLAGS = Flag.__table__
-log = logging.getLogger(__name__)
 
 
 def scan(session_factory: sessionmaker[Session], *, now: dt.datetime,
          config: FreshnessConfig = DEFAULT) -> JobRun:
     """Run the scan in one transaction; return its run record (status ``failed`` on an error)."""
-    started = time.perf_counter()
-    try:
-        with session_scope(session_factory) as session:
-            counts = scan_counts(session, now=now, config=config)
-            return _record(session, now=now, started=started, counts=counts)
-    except Exception as exc:
-        log.exception("freshness scan failed")
-        with session_scope(session_factory) as session:
-            return _record(session, now=now, started=started, counts={}, error=exc)
+    return run_recorded(session_factory, job=JOB, work=partial(scan_counts, config=config), now=now)
 
 
 def scan_counts(session: Session, *, now: dt.datetime, config: FreshnessConfig = DEFAULT) -> dict:
@@ -89,18 +90,6 @@ def _details(kind: FlagKind, today: dt.date, config: FreshnessConfig):
 def _open_count(session: Session, kind: FlagKind) -> int:
     stmt = select(func.count()).select_from(FLAGS).where(FLAGS.c.kind == kind.value, FLAGS.c.resolved_at.is_(None))
     return session.scalar(stmt)
-
-
-def _record(session: Session, *, now: dt.datetime, started: float, counts: dict,
-            error: Exception | None = None) -> JobRun:
-    elapsed = time.perf_counter() - started
-    run = JobRun(job=JOB, started_at=now, finished_at=now + dt.timedelta(seconds=elapsed),
-                 duration_ms=round(elapsed * 1000), counts=counts,
-                 status=JobStatus.FAILED if error else JobStatus.OK,
-                 error=f"{type(error).__name__}: {error}"[:ERROR_KEPT] if error else None)
-    session.add(run)
-    session.flush()
-    return run
 
 
 JOBS = {JOB: scan}  # the scheduled jobs by name: (session_factory, *, now) -> JobRun

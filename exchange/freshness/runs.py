@@ -1,0 +1,52 @@
+"""Running a job with its run recorded: counts and duration in the job's own transaction, or, when
+it fails, the error in a transaction of its own after the job's work has been rolled back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from catalog.db import session_scope
+
+from .models import JobRun, JobStatus
+
+ERROR_KEPT = 2000  # characters of a failure's message kept on the run
+log = logging.getLogger(__name__)
+
+Work = Callable[..., dict]  # (session, *, now) -> counts
+
+
+def run_recorded(sessions, *, job: str, work: Work, now: dt.datetime) -> JobRun:
+    started = time.perf_counter()
+    try:
+        with session_scope(sessions) as session:
+            return _record(session, job, now, started, work(session, now=now))
+    except Exception as exc:  # noqa: BLE001 - a failed job is a failed run, not a crash
+        log.exception("job %s failed", job)
+        with session_scope(sessions) as session:
+            return _record(session, job, now, started, {}, exc)
+
+
+def recorded(job: str, work: Work) -> Callable[..., JobRun]:
+    """The job as ``(sessions, *, now) -> JobRun``, the shape the scheduler runs."""
+
+    def run(sessions, *, now: dt.datetime) -> JobRun:
+        return run_recorded(sessions, job=job, work=work, now=now)
+
+    return run
+
+
+def _record(session: Session, job: str, now: dt.datetime, started: float, counts: dict,
+            error: Exception | None = None) -> JobRun:
+    elapsed = time.perf_counter() - started
+    run = JobRun(job=job, started_at=now, finished_at=now + dt.timedelta(seconds=elapsed),
+                 duration_ms=round(elapsed * 1000), counts=counts,
+                 status=JobStatus.FAILED if error else JobStatus.OK,
+                 error=f"{type(error).__name__}: {error}"[:ERROR_KEPT] if error else None)
+    session.add(run)
+    session.flush()
+    return run

@@ -19,6 +19,8 @@ from catalog.db import make_session_factory, session_scope
 from catalog.errors import CatalogError, ImportFailed
 from catalog.vocab import EntryStatus
 from exchange.audit.cli import audit
+from exchange.dashboards.cli import report
+from exchange.synonyms.cli import synonyms
 
 MAX_SHOWN = 50
 
@@ -377,6 +379,10 @@ def demo(ctx: Context, host: str, port: int, no_serve: bool):
         click.echo("数据库中已有数据，跳过演示数据加载（删除 exchange.db 可重新加载）")
     for user, token in credentials:
         click.echo(f"  {user.role:<9} {user.username:<9} 密码 {user.password:<15} 令牌 {token}  {user.display_name}")
+    if credentials:  # the flags and the dashboards have something to show from the first page
+        for job in ("freshness-scan", "dashboard-snapshot"):
+            click.echo(f"{job}：", nl=False)
+            _run_job(ctx, job)
     if not no_serve:
         _serve(ctx, host, port)
 
@@ -438,8 +444,10 @@ def match_run(ctx: Context, everything: bool, ref: str | None):
         results = match_demands(s, engine=MatchEngine(), now=now(), refs=[ref] if ref else None)
     if ref and not results:
         raise CatalogError(f"需求“{ref}”不存在")
-    unmet = sum(1 for _, result in results if not result.matched)
-    click.echo(f"已匹配 {len(results)} 项需求：可满足 {len(results) - unmet}，未满足 {unmet}")
+    failed = sum(1 for _, result in results if result is None)
+    unmet = sum(1 for _, result in results if result is not None and not result.matched)
+    unreadable = f"，无可识别文字 {failed}" if failed else ""
+    click.echo(f"已匹配 {len(results)} 项需求：可满足 {len(results) - unmet - failed}，未满足 {unmet}{unreadable}")
 
 
 @match_group.command("export")
@@ -517,11 +525,12 @@ def _run_summary(run) -> str:
 
 def _counts_text(counts: dict) -> str:
     from exchange.freshness.models import FlagKind
+    from exchange.freshness.runs import COUNT_LABELS
 
     def one(key, value) -> str:
         if isinstance(value, dict):  # the freshness scan's counts per flag kind
             return f"{FlagKind(key).label}：新开 {value['opened']}，仍未解决 {value['kept']}，已解决 {value['resolved']}"
-        return f"{key} {value}"
+        return f"{COUNT_LABELS.get(key, key)} {value}"
 
     return "；".join(one(key, value) for key, value in counts.items())
 
@@ -530,7 +539,7 @@ def _counts_text(counts: dict) -> str:
 @click.argument("name")
 @pass_context
 def jobs_run(ctx: Context, name: str):
-    """Run a job now (freshness-scan, notifications-remind, notifications-send) and print its counts."""
+    """Run a job now by name (see `exchange jobs list`) and print its counts."""
     from exchange.scheduler import JOBS
 
     if name not in JOBS:
@@ -555,6 +564,8 @@ def scheduler_run(ctx: Context):
 
 
 main.add_command(audit)
+main.add_command(report)
+main.add_command(synonyms)
 
 if __name__ == "__main__":
     main()

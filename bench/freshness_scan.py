@@ -130,8 +130,9 @@ def timed_scan(factory, label: str) -> None:
     run = scan(factory, now=NOW)
     seconds = time.perf_counter() - started
     figures = "  ".join(f"{kind} opened {c['opened']:>7,} kept {c['kept']:>7,} resolved {c['resolved']:>7,}"
-                        for kind, c in run.counts.items())
-    print(f"  scan {label:<9} {seconds:6.2f} s  {run.status.value}  {figures}")
+                        for kind, c in run.counts.items() if isinstance(c, dict) and any(c.values()))
+    others = "  ".join(f"{key} {value:,}" for key, value in run.counts.items() if not isinstance(value, dict))
+    print(f"  scan {label:<9} {seconds:6.2f} s  {run.status.value}  {figures}  {others}")
     if run.error:
         print(f"  error: {run.error}")
 

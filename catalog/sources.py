@@ -11,6 +11,7 @@ import hashlib
 import io
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -95,11 +96,11 @@ def _table_shape(connection, table: Table, change_column: str | None) -> Resourc
         if change_column not in table.columns:
             raise MountFailed(f"表“{table.name}”没有字段“{change_column}”")
         latest = connection.scalar(select(func.max(table.columns[change_column])))
-        shape.data_changed_at = _as_utc(latest)
+        shape.data_changed_at = as_utc(latest)
     return shape
 
 
-def _as_utc(value) -> dt.datetime | None:
+def as_utc(value) -> dt.datetime | None:
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -186,9 +187,12 @@ def read_table_file(path: Path | io.BytesIO, kind: str) -> pd.DataFrame:
     return pd.read_excel(path, dtype=str, engine="calamine")
 
 
-def file_checksum(path: Path) -> str:
+def file_checksum(path: Path, *, deadline: float | None = None) -> str:
+    """SHA-256 of a file; past ``deadline`` (a ``time.monotonic()`` value) raises TimeoutError."""
     sha = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             sha.update(chunk)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"校验文件“{path.name}”超时")
     return sha.hexdigest()

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .errors import ImportFailed
 
-SHEET_NAMES = {"catalog": "信息资源目录", "elements": "数据元", "departments": "部门", "demands": "数据需求"}
+SHEET_NAMES = {"catalog": "信息资源目录", "elements": "数据元", "departments": "部门", "demands": "数据需求", "synonyms": "同义词"}
 
 
 @dataclass(frozen=True)

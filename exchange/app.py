@@ -7,7 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from flask import Flask, g, has_request_context, redirect, request, url_for
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,7 @@ class Runtime:
     text_index: TextIndex = field(default_factory=TextIndex)
     deadlines: Deadlines | None = None
     channels: Channels = field(default_factory=Channels)
-    matcher: MatchEngine = field(default_factory=MatchEngine)
+    matcher: MatchEngine = field(default_factory=lambda: MatchEngine(background=True))
 
     @staticmethod
     def now() -> dt.datetime:
@@ -69,7 +69,9 @@ def create_app(overrides: dict | None = None, *, session_factory: sessionmaker |
 
     init_api(app)
     app.teardown_appcontext(_close_session)
-    app.add_url_rule("/", "index", lambda: redirect(url_for("api-docs.openapi_swagger_ui")))
+    from .web import init_web
+
+    init_web(app)
     return app
 
 

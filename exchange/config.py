@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 PREFIX = "EXCHANGE_"
@@ -28,6 +29,10 @@ class Settings:
     holidays: str = ""
     workdays: str = ""
     webhook_url: str = ""
+    session_minutes: int = 120
+    probe_timeout: int = 10
+    probe_concurrency: int = 8
+    flag_escalation_days: int = 30
 
     HELP = {
         "database_url": "SQLAlchemy URL of the database; postgresql:// uses psycopg 3",
@@ -41,6 +46,10 @@ class Settings:
         "workdays": "extra working days (e.g. adjusted weekends), comma-separated YYYY-MM-DD",
         "smtp_url": "send notification copies by email: smtp://user:password@host:port/sender",
         "webhook_url": "POST every notification as JSON to this URL",
+        "session_minutes": "minutes a web login stays valid without activity ('remember me' keeps it longer)",
+        "probe_timeout": "seconds one probe of a mounted table, file or API may take before it counts as failed",
+        "probe_concurrency": "mounted resources probed at once (threads)",
+        "flag_escalation_days": "days a flag may stay open before the scan escalates it to the bureau",
     }
 
     @classmethod
@@ -64,6 +73,26 @@ class Settings:
             return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
         except ValueError as exc:
             raise ValueError(f"{PREFIX}{name.upper()}: {exc}") from None
+
+    SECRET = ("secret_key",)  # never shown
+    URLS = ("database_url", "smtp_url", "webhook_url")  # shown with their passwords masked
+
+    def described(self) -> list[dict]:
+        """Every setting as it is in force: variable, value (secrets masked), default, meaning."""
+        defaults = type(self)()
+        return [{"name": PREFIX + f.name.upper(), "value": self._shown(f.name), "help": self.HELP.get(f.name, ""),
+                 "default": getattr(self, f.name) == getattr(defaults, f.name)} for f in fields(self)]
+
+    def _shown(self, name: str) -> str:
+        value = str(getattr(self, name))
+        if name in self.SECRET:
+            return "••••••" if value else ""
+        if name in self.URLS and value:
+            parts = urlsplit(value)
+            if parts.password:
+                netloc = parts.netloc.replace(f":{parts.password}@", ":••••••@", 1)
+                return urlunsplit(parts._replace(netloc=netloc))
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

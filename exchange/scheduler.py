@@ -26,9 +26,12 @@ from catalog.db import session_scope
 from catalog.models import Base
 
 from .config import Settings
+from .dashboards.snapshot import snapshot_counts
+from .demands.rematch import rematch
 from .demands.services import awaiting as demands_awaiting
 from .freshness.models import JobRun
 from .freshness.rules import FreshnessConfig
+from .freshness.probe_job import run_probes
 from .freshness.runs import recorded
 from .freshness.scan import scan
 from .notifications.services import SOON_DAYS, Channels, dispatch, remind
@@ -107,7 +110,17 @@ def _channels(settings: Settings) -> Channels:
 
 
 def _scan(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
-    return scan(sessions, now=now, config=FreshnessConfig(timezone=settings.timezone))
+    config = FreshnessConfig(timezone=settings.timezone, escalation_days=settings.flag_escalation_days)
+    return scan(sessions, now=now, config=config, channels=_channels(settings))
+
+
+def _probe(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+    return run_probes(sessions, now=now, storage=settings.storage_path, timeout=settings.probe_timeout,
+                      concurrency=settings.probe_concurrency)
+
+
+def _rematch(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+    return rematch(sessions, now=now)
 
 
 def _remind(session, *, now: dt.datetime, settings: Settings) -> dict:
@@ -118,6 +131,10 @@ def _remind(session, *, now: dt.datetime, settings: Settings) -> dict:
 
 def _send(session, *, now: dt.datetime, settings: Settings) -> dict:
     return dispatch(session, now=now, channels=_channels(settings))
+
+
+def _snapshot(session, *, now: dt.datetime, settings: Settings) -> dict:
+    return snapshot_counts(session, now=now, timezone=settings.timezone)
 
 
 def with_settings(job: str, work) -> Callable[..., JobRun]:
@@ -138,12 +155,19 @@ class Job:
 
 JOBS = {
     "freshness-scan": Job(_scan, lambda tz: CronTrigger(hour=2, minute=0, timezone=tz),
-                          "flag stale and unmounted entries, resolve fixed ones (daily 02:00)"),
+                          "flag stale, unmounted, unreachable, inconsistent entries and waiting demands; escalate; notify (daily 02:00)"),
+    "resource-probes": Job(_probe, lambda tz: CronTrigger(minute=15, timezone=tz),
+                           "probe every mounted table, file and API; record health, rows, last change (hourly at :15)"),
     "notifications-remind": Job(with_settings("notifications-remind", _remind),
                                 lambda tz: CronTrigger(hour=8, minute=30, timezone=tz),
                                 "remind departments of deadlines within 2 working days or past (daily 08:30)"),
+    "rematch": Job(_rematch, lambda tz: IntervalTrigger(minutes=30),
+                   "re-match the open demands that entries changed since the last run may affect (every 30 minutes)"),
     "notifications-send": Job(with_settings("notifications-send", _send), lambda tz: IntervalTrigger(minutes=5),
                               "send e-mail and webhook copies that are due (every 5 minutes)"),
+    "dashboard-snapshot": Job(with_settings("dashboard-snapshot", _snapshot),
+                              lambda tz: CronTrigger(hour=2, minute=30, timezone=tz),
+                              "write every dashboard figure per department for today; a rerun replaces the day (daily 02:30)"),
 }
 
 

@@ -113,6 +113,10 @@ class Analyzer:
             self._jieba = tokenizer
         return self._jieba
 
+    def is_word(self, text: str) -> bool:
+        """Whether the text is a word of the tokenizer's dictionary."""
+        return bool(self._tokenizer().FREQ.get(text))
+
     # ----- analysis -----
     def item(self, raw: str) -> ItemForm:
         """An item name in plain and canonical form (cached per distinct string)."""

@@ -29,6 +29,8 @@ class MatchConfig:
     max_item_chars: int = 100
     max_items: int = 300
     max_record_items: int = 2000
+    max_query_terms: int = 400  # a demand's rarest words and bigrams kept for re-ranking
+    max_top_k: int = 1000
 
     # --- normalisation and tokenisation ---
     boilerplate_words: tuple[str, ...] = BOILERPLATE_WORDS
@@ -49,12 +51,21 @@ class MatchConfig:
     bigram_weight: float = 0.5
     requested_item_weight: float = 1.5
 
+    # A four-character word of the demand may appear in titles as its short form (劳动模范 →
+    # 劳模, the first character of each half) when that is a dictionary word heading titles.
+    short_form_min_titles: int = 2
+    short_form_weight: float = 0.7
+
     # --- item matching ---
     item_min_bigram_share: float = 0.34
     item_fuzzy_cutoff: float = 0.72
     item_fuzzy_limit: int = 40
     item_fuzzy_candidates: int = 600
     item_close_score: float = 0.75
+    # An item name's last two characters are a generic attribute ("名称", "日期") when they end
+    # at least this many, and this share, of the catalog's distinct item names.
+    attribute_tail_min_names: int = 5
+    attribute_tail_min_share: float = 0.004
     containment_base: float = 0.55
     containment_span: float = 0.4
     synonym_score: float = 0.97
@@ -70,9 +81,9 @@ class MatchConfig:
     # --- re-ranking and confidence ---
     # Confidence = logistic(ranker_bias + Σ weight × feature), features in the order of
     # ``matching.scoring.FEATURES``; fitted by ``bench/matching/fit_ranker.py``.
-    ranker_weights: tuple[float, ...] = (0.571, 2.576, 3.244, 0.276, 0.353, 4.974, 8.03, 2.274,
-                                         0.497)
-    ranker_bias: float = -6.159
+    ranker_weights: tuple[float, ...] = (0.967, 2.567, 2.638, 0.153, 0.542, 4.205, 5.354, 2.374,
+                                         0.568, 3.005)
+    ranker_bias: float = -5.927
     # The reported title score (not the ranking): coverage, its discount outside the title,
     # fuzzy similarity of the reduced titles, description coverage.
     title_coverage_weight: float = 0.6

@@ -53,7 +53,7 @@ class ElementMatcher:
     def suggest(self, item: str, title: str = "", top_k: int = 5) -> list[ElementSuggestion]:
         form = self._analyzer.item(item)
         if not form.canonical:
-            raise EmptyQuery("the item name carries no meaning", item=item)
+            raise EmptyQuery("信息项名称没有可匹配的内容 (the item name carries no meaning)", item=item)
         context = set(self._analyzer.text(title).words) if title else set()
         best: dict[str, ElementSuggestion] = {}
         for element, names in self._elements:

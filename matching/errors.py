@@ -35,6 +35,12 @@ class TooManyItems(MatchingError):
     code = "too_many_items"
 
 
+class InvalidTopK(MatchingError):
+    """The number of candidates asked for is not a whole number within the limit."""
+
+    code = "invalid_top_k"
+
+
 class InvalidRecord(MatchingError):
     """A catalog record handed to the index is malformed (no key, unknown sharing type ...)."""
 

@@ -14,14 +14,14 @@ from matching.analysis import Analyzed, Analyzer, text_bigrams
 from matching.config import DEFAULT_CONFIG, MatchConfig
 from matching.diagnosis import verdict
 from matching.elements import ElementMatcher, element_synonyms
-from matching.errors import DuplicateKey, EmptyQuery, QueryTooLong, TooManyItems
+from matching.errors import DuplicateKey, EmptyQuery, InvalidTopK, QueryTooLong, TooManyItems
 from matching.lexical import BigramBM25
 from matching.models import (Candidate, DataElement, ElementSuggestion, ItemMatch, MatchKind,
                              MatchResult, Query, Record)
 from matching.postings import Postings, idf
 from matching.scoring import DocView, ParsedQuery
 from matching.synonyms import Synonyms
-from matching.vocabulary import ItemVocabulary
+from matching.vocabulary import ItemVocabulary, char_bigrams
 
 
 class CatalogIndex:
@@ -102,7 +102,7 @@ class CatalogIndex:
         item_text = " ".join(form.canonical for _, _, form in items)
         grams = set(text_bigrams(plain_title))
         grams.update(text_bigrams(summary), text_bigrams(item_text))
-        self._titles.add(title.terms, doc)
+        self._titles.add(set(title.terms), doc)
         self._lexical.add(grams, doc)
         self._records.append(record)
         self._views.append(DocView(title, frozenset(title.terms), plain_title.replace(" ", ""),
@@ -142,6 +142,7 @@ class CatalogIndex:
     # ----- searching -----
     def search(self, query: Query, top_k: int = 10) -> MatchResult:
         """Entries that hold the demanded data, best first, with the verdict."""
+        _check_top_k(top_k, self.config)
         parsed, scored = self._scored(query)
         confident = sorted(((scoring.confidence(one[2], self.config), one) for one in scored),
                            key=lambda pair: -pair[0])
@@ -178,15 +179,47 @@ class CatalogIndex:
         description = self._analyzed(self._analyzer.text(query.description))
         items = self._query_items(query)
         if title is None and description is None and not items:
-            raise EmptyQuery("the demand has no meaningful title, description or item")
+            raise EmptyQuery("需求没有可匹配的标题、描述或信息项 "
+                             "(the demand has no meaningful title, description or item)")
         primary, secondary = (title, description) if title else (description, None)
         parsed = ParsedQuery(primary or self._field_list(items), secondary, items,
                              from_items=primary is None)
         parsed.weights = self._term_weights(parsed.primary, 1.0, parsed.from_items)
+        if not parsed.from_items:
+            parsed.weights.update(self._short_forms(parsed.primary, parsed.weights))
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
+        parsed.subjects = self._subjects(items)
         return parsed
+
+    def _short_forms(self, analyzed: Analyzed, known: dict[str, float]) -> dict[str, float]:
+        """Short forms the catalog's titles may use for a four-character word of the demand,
+        made the usual way from the first character of each half (劳动模范 → 劳模, 公共厕所
+        → 公厕, 年度报告 → 年报): kept when a dictionary word heading at least
+        ``short_form_min_titles`` titles, weighing what the word weighs, at a discount."""
+        found: dict[str, float] = {}
+        for word in analyzed.words:
+            if len(word) != 4 or not _is_cjk(word):
+                continue
+            short = word[0] + word[2]
+            if short in known or not self._analyzer.is_word(short):
+                continue
+            if self._titles.df(short) >= self.config.short_form_min_titles:
+                found[short] = self.config.short_form_weight * known.get(word, 0.0)
+        return found
+
+    def _subjects(self, items: list) -> dict[str, float]:
+        """The bigrams of the requested items' subjects, each weighing how many items name
+        it times its rarity in titles (企业 of 企业名称 says little, 人防 much)."""
+        subjects = Counter(self._vocabulary.subject(form.canonical) for _, form in items)
+        subjects.pop("", None)
+        total = max(len(self._records), 1)
+        grams: Counter[str] = Counter()
+        for subject, count in subjects.items():
+            for gram in char_bigrams(subject):
+                grams[gram] += count * idf(self._titles.df(gram), total)
+        return dict(grams)
 
     def _field_list(self, items: list) -> Analyzed | None:
         """A bare field list's item names, analysed as if they were its title."""
@@ -220,6 +253,9 @@ class CatalogIndex:
         weights = {w: scale * idf(df(w), total) for w in analyzed.words}
         for gram in analyzed.bigrams:
             weights.setdefault(gram, scale * self.config.bigram_weight * idf(df(gram), total))
+        most = self.config.max_query_terms
+        if len(weights) > most:  # a huge demand: its rarest terms say what it is about
+            weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:most])
         return weights
 
     def _text_df(self, word: str) -> int:
@@ -305,18 +341,33 @@ def _check_unique(records: list[Record]) -> None:
     seen: set[str] = set()
     for record in records:
         if record.key in seen:
-            raise DuplicateKey("two records share a key", key=record.key)
+            raise DuplicateKey("两条目录记录的键相同 (two records share a key)", key=record.key)
         seen.add(record.key)
+
+
+def _is_cjk(text: str) -> bool:
+    return all("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+_FIELD_NAMES = {"title": "标题", "description": "描述"}
 
 
 def _validate(query: Query, config: MatchConfig) -> None:
     for name in ("title", "description"):
         if len(getattr(query, name) or "") > config.max_text_chars:
-            raise QueryTooLong(f"the demand's {name} is too long", field=name,
-                               limit=config.max_text_chars)
+            raise QueryTooLong(f"需求的{_FIELD_NAMES[name]}过长 (the demand's {name} is too long)",
+                               field=name, limit=config.max_text_chars)
     if len(query.items) > config.max_items:
-        raise TooManyItems("the demand requests too many items", count=len(query.items),
-                           limit=config.max_items)
+        raise TooManyItems("需求的信息项过多 (the demand requests too many items)",
+                           field="items", count=len(query.items), limit=config.max_items)
     if any(len(item) > config.max_item_chars for item in query.items):
-        raise QueryTooLong("a requested item name is too long", field="items",
+        raise QueryTooLong("信息项名称过长 (a requested item name is too long)", field="items",
                            limit=config.max_item_chars)
+
+
+def _check_top_k(top_k: object, config: MatchConfig) -> None:
+    if isinstance(top_k, bool) or not isinstance(top_k, int) \
+            or not 1 <= top_k <= config.max_top_k:
+        raise InvalidTopK(f"返回条数须在 1 到 {config.max_top_k} 之间 "
+                          f"(top_k must be a whole number from 1 to {config.max_top_k})",
+                          field="top_k", value=repr(top_k), limit=config.max_top_k)

@@ -69,11 +69,13 @@ class Record:
     def __post_init__(self) -> None:
         object.__setattr__(self, "items", _as_tuple(self.items))
         if not isinstance(self.key, str) or not self.key.strip():
-            raise InvalidRecord("a record needs a non-empty string key", key=repr(self.key))
+            raise InvalidRecord("目录记录缺少键 (a record needs a non-empty string key)",
+                                key=repr(self.key))
         if self.sharing not in {s.value for s in Sharing}:
-            raise InvalidRecord("unknown sharing type", key=self.key, sharing=self.sharing)
+            raise InvalidRecord("未知的共享类型 (unknown sharing type)", key=self.key,
+                                sharing=self.sharing)
         if not isinstance(self.title, str):
-            raise InvalidRecord("a record title must be text", key=self.key)
+            raise InvalidRecord("目录记录的名称必须是文本 (a record title must be text)", key=self.key)
 
     def blocked_by(self) -> str | None:
         """The first status that keeps this entry from meeting a demand, or None."""

@@ -27,6 +27,7 @@ class ParsedQuery:
     item_weights: list[float] = field(default_factory=list)
     by_item_id: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
     grams: dict[str, float] = field(default_factory=dict)
+    subjects: dict[str, float] = field(default_factory=dict)  # what the items are about
     from_items: bool = False  # a bare field list: ``primary`` is made of the item names
 
 
@@ -50,7 +51,7 @@ class DocView:
 # The re-ranking features, in the order of ``MatchConfig.ranker_weights``.
 FEATURES = ("title_coverage", "text_coverage", "title_similarity", "description_coverage",
             "item_coverage", "lexical", "item_words_in_title", "description_in_title",
-            "title_precision")
+            "title_precision", "item_subjects_in_title")
 
 
 def coverage(weights: dict[str, float], found: frozenset[str]) -> float:
@@ -73,7 +74,8 @@ def features(query: ParsedQuery, doc: DocView, matches: list[ItemMatch], lexical
             title_similarity(query, doc), held_share(query.secondary_weights, doc),
             item_coverage(matches, query.item_weights) or 0.0, lexical,
             in_title if fields else 0.0, coverage(query.secondary_weights, doc.title_terms),
-            title_precision(query, doc))
+            title_precision(query, doc),
+            subjects_in_title(query.subjects, doc.title_text) if fields else 0.0)
 
 
 def title_similarity(query: ParsedQuery, doc: DocView) -> float:
@@ -90,6 +92,15 @@ def title_precision(query: ParsedQuery, doc: DocView) -> float:
     if not grams:
         return 0.0
     return sum(g in query.grams for g in grams) / len(grams)
+
+
+def subjects_in_title(subjects: dict[str, float], title: str) -> float:
+    """Weighted share of the bigrams of the items' subjects ("儿童" of 儿童姓名, 儿童性别)
+    found in the entry's title: a field list is about the thing its fields describe."""
+    total = sum(subjects.values())
+    if not total:
+        return 0.0
+    return sum(weight for gram, weight in subjects.items() if gram in title) / total
 
 
 def held_share(weights: dict[str, float], doc: DocView) -> float:

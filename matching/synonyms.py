@@ -88,14 +88,16 @@ class Synonyms:
 
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise InvalidSynonyms("unknown synonym kind", kind=kind, allowed=list(KINDS))
+        raise InvalidSynonyms("未知的同义词类型 (unknown synonym kind)", kind=kind,
+                              allowed=list(KINDS))
     return kind
 
 
 def _clean_group(members: Sequence[str]) -> list[str]:
     cleaned = list(dict.fromkeys(str(m).strip() for m in members if str(m).strip()))
     if len(cleaned) < 2:
-        raise InvalidSynonyms("a synonym group needs two different terms", terms=list(members))
+        raise InvalidSynonyms("同义词组至少需要两个不同的词 (a synonym group needs two different terms)",
+                              terms=list(members))
     return cleaned
 
 

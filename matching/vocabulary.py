@@ -4,12 +4,16 @@ the entries that hold them through an inverted list."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from matching.config import MatchConfig
 from matching.postings import Postings
+
+_TAIL = 2  # characters of an attribute tail ("名称", "日期")
+
 
 def item_similarity(left: str, right: str, config: MatchConfig) -> float:
     """0..1: rapidfuzz ratio, or containment of the shorter name in the longer one."""
@@ -36,6 +40,7 @@ class ItemVocabulary:
         self._names: list[str] = []
         self._grams = Postings()
         self.docs = Postings()
+        self._tails: Counter[str] = Counter()
 
     def add(self, canonical: str, doc: int) -> int:
         """Record that entry ``doc`` holds the item; returns the item's id."""
@@ -44,6 +49,8 @@ class ItemVocabulary:
             vid = self._ids[canonical] = len(self._names)
             self._names.append(canonical)
             self._grams.add(char_bigrams(canonical), vid)
+            if len(canonical) > _TAIL + 1:
+                self._tails[canonical[-_TAIL:]] += 1
         self.docs.add((vid,), doc)  # one term: the item id
         return vid
 
@@ -59,6 +66,17 @@ class ItemVocabulary:
 
     def __len__(self) -> int:
         return len(self._names)
+
+    def subject(self, canonical: str) -> str:
+        """What an item name is about: the name without a generic attribute tail ("儿童姓名"
+        → "儿童", "接种点地址" → "接种点"), or "" when it has none. A tail is generic when it
+        ends many distinct item names of the catalog (名称, 编号, 日期, 地址 …), learned, not
+        listed."""
+        if len(canonical) <= _TAIL + 1:
+            return ""
+        needed = max(self._config.attribute_tail_min_names,
+                     self._config.attribute_tail_min_share * len(self._names))
+        return canonical[:-_TAIL] if self._tails[canonical[-_TAIL:]] >= needed else ""
 
     def match(self, canonical: str) -> dict[int, float]:
         """Item id → similarity for every known name close to ``canonical``."""

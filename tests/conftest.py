@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.actors import SYSTEM
@@ -128,6 +131,37 @@ def client(app):
 
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def http_server(handler):
+    """Serve ``handler`` on a free loopback port in a thread; yield its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def failing(connection, statement_start: str, message: str, *, on: int = 1):
+    """Make the ``on``-th statement beginning with ``statement_start`` fail (a broken database)."""
+    seen = []
+
+    def fail(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(statement_start.upper()):
+            seen.append(statement)
+            if len(seen) == on:
+                raise RuntimeError(message)
+
+    event.listen(connection, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(connection, "before_cursor_execute", fail)
 
 
 def entry_fields(**overrides) -> dict:

@@ -416,3 +416,9 @@ def test_demo_run_again_does_not_load_twice(demo):
     assert "跳过演示数据加载" in out
     assert "令牌" not in out
     assert {t: count(demo, f"SELECT count(*) FROM {t}") for t in tables} == before
+
+
+def test_demo_opens_with_flags_and_a_dashboard_snapshot(demo):
+    assert count(demo, "SELECT count(*) FROM flags WHERE resolved_at IS NULL") > 0
+    assert count(demo, "SELECT count(DISTINCT day) FROM dashboard_figures") == 1
+    assert "freshness-scan：" in demo.output and "dashboard-snapshot：" in demo.output

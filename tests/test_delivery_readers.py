@@ -9,10 +9,9 @@ import csv
 import io
 import json
 import os
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import xlsxwriter
@@ -39,6 +38,8 @@ from exchange.delivery import (
     open_table,
 )
 from exchange.delivery import writers
+
+from .conftest import http_server
 
 HEADER = ["编号", "姓名", "身份证号", "联系电话", "金额", "备注"]
 GRANTED = ["编号", "姓名", "金额", "备注"]
@@ -212,13 +213,8 @@ class FakeApi(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with http_server(FakeApi) as url:
+        yield url
 
 
 # -- every source, every format -------------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from catalog import mounts
 from catalog import services as catalog_services
@@ -17,7 +17,7 @@ from exchange.freshness.models import Flag, JobRun
 from exchange.freshness.rules import is_stale
 from exchange.freshness.scan import scan
 
-from .conftest import auth, entry_fields
+from .conftest import auth, entry_fields, failing
 
 API = "/api/v1"
 TWO_YEARS_AGO = dt.date(2024, 11, 1)
@@ -109,19 +109,8 @@ def test_an_entry_goes_stale_past_one_and_a_half_cycles(session, sessions, stats
 
 def test_a_failing_scan_writes_no_flag_and_records_a_failed_run(session, sessions, connection, stats_bureau, now):
     entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
-    inserts = []
-
-    def fail_on_second_flag_insert(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("INSERT INTO FLAGS"):
-            inserts.append(statement)
-            if len(inserts) == 2:
-                raise RuntimeError("数据库连接中断")
-
-    event.listen(connection, "before_cursor_execute", fail_on_second_flag_insert)
-    try:
+    with failing(connection, "INSERT INTO FLAGS", "数据库连接中断", on=2):
         run = scan(sessions, now=now)
-    finally:
-        event.remove(connection, "before_cursor_execute", fail_on_second_flag_insert)
     assert flags_of(session, entry.id, "stale") == [] and flags_of(session, entry.id, "unmounted") == []
     stored = session.scalars(select(JobRun).where(JobRun.id == run.id)).one()
     assert (stored.status.value, stored.counts) == ("failed", {})

@@ -24,10 +24,12 @@ import argparse
 import json
 import re
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's ``matching`` first, never an installed copy; then the shared bench modules.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
 from common import DATA, DEVSET, HELD_OUT, HERE, read_rows, rows_by_portal, to_record  # noqa: E402
 from devset_spec import DEMANDS  # noqa: E402
@@ -52,6 +54,17 @@ def rule_holds(rule: str, row: dict) -> bool:
                for alternative in rule.split("||") if alternative.strip())
 
 
+def holds_every_field(items: str, row: dict) -> bool:
+    """Whether the entry lists every field a bare field list asks for, by name: such a
+    demand names nothing else, so that entry answers it at least partly."""
+    wanted = {_field(name) for name in items.split("|") if name.strip()}
+    return bool(wanted) and wanted <= {_field(name) for name in row["items"].split("|")}
+
+
+def _field(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().lower()
+
+
 def judge(spec: dict, rows: list[dict]) -> dict[str, int]:
     grades = {}
     for row in rows:
@@ -59,6 +72,10 @@ def judge(spec: dict, rows: list[dict]) -> dict[str, int]:
             grades[row["key"]] = 2
         elif spec.get("g1") and rule_holds(spec["g1"], row):
             grades[row["key"]] = 1
+    if spec["style"] == "fields":
+        for row in rows:
+            if holds_every_field(spec["items"], row):
+                grades.setdefault(row["key"], 1)
     grades.update({key: 2 for key in spec.get("add2", ())})
     grades.update({key: 1 for key in spec.get("add1", ())})
     for key in spec.get("drop", ()):

@@ -2,6 +2,7 @@
 
 Every demand is searched against its own portal only (one index per portal). Prints nDCG@10,
 MRR and recall@10 over answerable demands for each system, a per-style nDCG@10 breakdown, and
+nDCG@10 per portal, and
 for the matcher how often demands without an answer are recognised as unmet and how often
 answerable ones are wrongly declared unmet.
 
@@ -16,7 +17,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's ``matching`` first, never an installed copy; then the shared bench modules.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
 from baselines import TitleWRatioSearch, bm25_bigrams, bm25_words  # noqa: E402
 from common import DATA, DEVSET, read_devset, read_rows, rows_by_portal, to_record  # noqa: E402
@@ -62,12 +64,15 @@ def evaluate(data: Path, devset: Path) -> dict[str, list[tuple[dict, Outcome]]]:
 
 def report(results: dict[str, list[tuple[dict, Outcome]]]) -> dict:
     styles = sorted({d["style"] for d, _ in results["matcher"] if answerable(d["judgments"])})
+    portals = sorted({d["source"] for d, _ in results["matcher"]})
     table = {}
     for name in SYSTEMS:
         pairs = results[name]
         overall = summarise(o for _, o in pairs).to_dict()
         overall["by_style"] = {s: summarise(o for d, o in pairs if d["style"] == s).ndcg10
                                for s in styles}
+        overall["by_portal"] = {p: summarise(o for d, o in pairs if d["source"] == p).ndcg10
+                                for p in portals}
         table[name] = overall
     return table
 
@@ -81,6 +86,11 @@ def print_table(table: dict, demands: int, unanswerable: int) -> None:
     for name, row in table.items():
         cells = "".join(f"{row['by_style'][s]:>12.3f}" for s in styles)
         print(f"{name:<15}{row['ndcg10']:>9.3f}{row['mrr']:>7.3f}{row['recall10']:>7.3f}{cells}")
+    portals = list(table["matcher"]["by_portal"])
+    print("nDCG@10 by portal (a change that only helps some portals shows here)")
+    print(f"{'system':<15}" + "".join(f"{p.split(':')[-1][:16]:>18}" for p in portals))
+    for name, row in table.items():
+        print(f"{name:<15}" + "".join(f"{row['by_portal'][p]:>18.3f}" for p in portals))
     matcher = table["matcher"]
     print(f"matcher unmet recognised: {matcher['unmet_recognised']:.3f}   "
           f"answerable wrongly unmet: {matcher['false_unmet']:.3f}")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's ``matching`` first, never an installed copy; then the shared bench modules.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
 from common import DATA, DEVSET, read_devset, read_rows, rows_by_portal, to_record  # noqa: E402
 

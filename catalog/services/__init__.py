@@ -4,7 +4,7 @@ Every function takes the session first and the rest by keyword, checks the actor
 raises domain errors, and never commits (the caller owns the transaction).
 """
 
-from .common import DEFAULT_CODE_FRONT, MAX_PAGE_SIZE, VISIBLE_TO_ALL, Page, paginate
+from .common import DEFAULT_CODE_FRONT, MAX_PAGE_SIZE, VISIBLE_TO_ALL, Page, ordering, paginate
 from .directory import (
     DepartmentData,
     create_department,
@@ -50,6 +50,6 @@ __all__ = [
     "create_department", "create_element", "create_entry", "entry_data", "find_department",
     "get_department", "get_element", "get_entry", "is_mounted", "list_departments", "list_elements",
     "list_entries", "list_status_changes", "list_versions", "mounted_entry_ids", "next_sequence",
-    "paginate", "parse_department", "parse_entry_fields", "publish_version", "resolve_provider",
+    "ordering", "paginate", "parse_department", "parse_entry_fields", "publish_version", "resolve_provider",
     "snapshot", "transition", "update_entry", "visible_entries",
 ]

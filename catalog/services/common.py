@@ -45,6 +45,19 @@ def paginate(session: Session, stmt: Select, *, page: int, page_size: int) -> Pa
     return Page(items=[loaded[i] for i in ids], total=total or 0, page=page, page_size=page_size)
 
 
+def ordering(sort: str, columns: dict, tiebreak) -> list:
+    """``"-deadline,name"`` → ORDER BY terms over the allowed ``columns``, then ``tiebreak``
+    descending; an unknown key is a validation error naming the choices."""
+    keys = []
+    for key in (sort or "").split(","):
+        key = key.strip()
+        column = columns.get(key.lstrip("-"))
+        if column is None:
+            raise ValidationError(f"不能按“{key}”排序", details={"sort": [f"可选：{', '.join(columns)}"]})
+        keys.append(column.desc() if key.startswith("-") else column.asc())
+    return keys + [tiebreak.desc()]
+
+
 def flush_unique(session: Session, message: str) -> None:
     """Flush inside a savepoint so a taken unique value fails alone, as a Conflict."""
     try:

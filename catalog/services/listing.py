@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..rules import fold_query
 from ..search import TextIndex
-from .common import VISIBLE_TO_ALL, Page, paginate
+from .common import VISIBLE_TO_ALL, Page, ordering, paginate
 
 # -- entries: reading ----------------------------------------------------------------------------
 
@@ -115,16 +115,7 @@ def apply_filters(stmt: Select, f: EntryFilter, *, session: Session | None = Non
 
 
 def _ordering(sort: str) -> list:
-    keys = []
-    for key in (sort or "").split(","):
-        key = key.strip()
-        column = SORTABLE.get(key.lstrip("-"))
-        if column is None:
-            raise ValidationError(
-                f"不能按“{key}”排序", details={"sort": [f"可选：{', '.join(SORTABLE)}"]}
-            )
-        keys.append(column.desc() if key.startswith("-") else column.asc())
-    return keys + [CatalogEntry.id.desc()]
+    return ordering(sort, SORTABLE, CatalogEntry.id)
 
 
 def mounted_entry_ids(session: Session, entry_ids: Sequence[int]) -> set[int]:

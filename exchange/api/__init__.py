@@ -49,6 +49,12 @@ def init_api(app: Flask) -> Api:
     from ..freshness.api import blp as freshness_blueprint
 
     api.register_blueprint(freshness_blueprint, url_prefix=PREFIX)
+    from ..dashboards.api import blp as dashboards_blueprint
+
+    api.register_blueprint(dashboards_blueprint, url_prefix=PREFIX)
+    from ..synonyms.api import blp as synonyms_blueprint
+
+    api.register_blueprint(synonyms_blueprint, url_prefix=PREFIX)
     app.add_url_rule(f"{PREFIX}/docs/assets/<path:name>", "swagger_assets", _swagger_asset)
     app.register_error_handler(CatalogError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -106,6 +112,8 @@ def current_actor() -> Actor:
     if "actor" in g:
         return g.actor
     header = request.headers.get("Authorization", "")
+    if not header and request.method in SAFE_METHODS and _signed_in_page_user():
+        return g.actor
     scheme, _, secret = header.partition(" ")
     if scheme.lower() not in ("bearer", "token") or not secret.strip():
         raise AuthenticationFailed("缺少令牌：请在 Authorization 头中提供 Bearer 令牌")
@@ -114,3 +122,19 @@ def current_actor() -> Actor:
     g.user, g.actor = user, user.actor
     db().info["actor"] = g.actor  # whom the audit trail names for this request's changes
     return g.actor
+
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def _signed_in_page_user() -> bool:
+    """A read from the web pages (search-as-you-type, suggestions) may use the signed-in session
+    instead of a token; writes always need a token, so a cross-site form can never post as the
+    user."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return False
+    g.user, g.actor = current_user, current_user.actor
+    db().info["actor"] = g.actor
+    return True

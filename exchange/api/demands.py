@@ -7,22 +7,24 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 import matching as pure
-from catalog.errors import ValidationError
 from catalog.vocab import SharingMethod, UpdateCycle
 
 from ..app import db, runtime
 from ..demands import matching, services
+from ..demands.lookup import submit_and_match
 from ..demands.models import DemandStatus, MatchState, UnmetReason
 from . import current_actor
 from .schemas import DepartmentRef, EntrySummary, PageArgs, page_of
 
+MAX_ITEMS = pure.DEFAULT_CONFIG.max_items  # requested items the matcher reads
 blp = Blueprint("demands", __name__, description="数据需求：提出、审核、分派、数源确认、反馈")
 
 
 class DemandIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    items = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
+    items = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                        validate=validate.Length(max=MAX_ITEMS, error=f"最多{MAX_ITEMS}个信息项"))
     legal_basis = fields.String(allow_none=True, metadata={"description": "使用依据"})
     scenario = fields.String(allow_none=True, metadata={"description": "应用场景 / 政务服务事项"})
     desired_cycle = fields.String(allow_none=True, metadata={"description": "期望更新周期"})
@@ -161,12 +163,21 @@ ACTIONS = "submit, accept, return, route, confirm, decline, fulfil, unmet, close
 def demand_action(payload, demand_id, action):
     """One workflow step: submit (requester); accept, return, route, unmet (bureau);
     confirm, decline (the routed provider); fulfil; close with feedback (requester)."""
-    demand = services.act(db(), actor=current_actor(), demand_id=demand_id, action=action,
-                          now=runtime().now(), deadlines=runtime().deadlines, channels=runtime().channels, **payload)
+    step = dict(actor=current_actor(), demand_id=demand_id, now=runtime().now(), deadlines=runtime().deadlines,
+                channels=runtime().channels, **payload)
     if action == "submit":
-        matching.match_demand(db(), demand=demand, engine=runtime().matcher, now=runtime().now())
+        demand = submit_and_match(db(), engine=runtime().matcher, **step)
+    else:
+        demand = services.act(db(), action=action, **step)
     db().commit()
     return demand
+
+
+def _match(demand) -> None:
+    try:
+        matching.match_demand(db(), demand=demand, engine=runtime().matcher, now=runtime().now())
+    except pure.MatchingError as exc:
+        raise matching.as_validation_error(exc) from None
 
 
 @blp.route("/demands/<int:demand_id>/match", methods=["POST"])
@@ -175,7 +186,7 @@ def demand_match(demand_id):
     """Run the matcher again (the bureau, or the requester on its own demand): the best entries are
     kept as suggestions with their explanations, and the verdict with its root cause."""
     demand = services.get_demand(db(), actor=current_actor(), demand_id=demand_id)
-    matching.match_demand(db(), demand=demand, engine=runtime().matcher, now=runtime().now())
+    _match(demand)
     db().commit()
     return demand
 
@@ -183,7 +194,8 @@ def demand_match(demand_id):
 class PreviewIn(Schema):
     title = fields.String(load_default="", validate=validate.Length(max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    items = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
+    items = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                        validate=validate.Length(max=MAX_ITEMS, error=f"最多{MAX_ITEMS}个信息项"))
     top_k = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
 
@@ -198,7 +210,7 @@ def match_preview(payload):
         result = matching.preview(db(), engine=runtime().matcher, query=query, now=runtime().now(),
                                   top_k=payload["top_k"])
     except pure.MatchingError as exc:
-        raise ValidationError(str(exc), code=exc.code) from None
+        raise matching.as_validation_error(exc) from None
     return result.to_dict()
 
 

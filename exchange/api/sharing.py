@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -12,6 +11,7 @@ from catalog.actors import Role
 from ..app import db, runtime
 from ..delivery import DeliveryLimits, Window
 from ..sharing import delivery, services
+from ..sharing.download import streamed
 from ..sharing.models import ApplicationStatus, ObjectionStatus
 from . import current_actor
 from .schemas import DepartmentRef, EntryRef, PageArgs, page_of
@@ -267,8 +267,4 @@ def grant_data(args, grant_id):
                              window=Window(args["offset"], args.get("limit")), storage=settings.storage_path,
                              limits=DeliveryLimits.from_settings(settings), now=runtime().now())
     db().commit()
-    sessions, record_id, stream = runtime().sessions, started.record.id, started.stream
-    response = Response(stream_with_context(stream.chunks), mimetype=stream.media_type)
-    response.headers["Content-Disposition"] = f"attachment; filename=grant-{grant_id}.{stream.extension}"
-    response.call_on_close(lambda: (stream.close(), delivery.finish(sessions, delivery_id=record_id, stats=stream.stats)))
-    return response
+    return streamed(started, sessions=runtime().sessions)

@@ -24,9 +24,11 @@ from catalog.actors import SYSTEM
 from catalog.models import CatalogEntry, DataElement, Department, MountedResource, utcnow
 
 from ..demands.models import Demand, DemandMatch
+from ..freshness.models import Exemption
 from ..sharing.models import Grant, Objection, SharingApplication
 
 from ..accounts.models import ApiToken, User
+from ..synonyms.models import Synonym
 from .services import append, event_values
 
 PENDING = "audit_pending"  # session.info key: [(transaction, change), …] not yet appended
@@ -75,8 +77,12 @@ AUDITED = {
     Grant: Audited("grant", ("revoked_at", "revoke_reason", "expires_at"),
                    ("application_id", "entry_id", "grantee_id", "items", "expires_at"),
                    (("revoked_at", "revoke"),), create_action="grant"),
+    Exemption: Audited("flag_exemption", ("status", "decision_reason", "ends_at"),
+                       ("entry_id", "kind", "department_id", "reason", "status"), (("status", "status"),),
+                       create_action="request"),
     Objection: Audited("objection", ("status", "answer"), ("entry_id", "provider_id", "requester_id", "status"),
                        (("status", "status"),)),
+    Synonym: Audited("synonym", ("terms", "kind", "note"), ("terms", "kind", "demand_id")),
 }
 
 

@@ -13,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import matching
+from catalog.errors import ValidationError
 from catalog.models import CatalogEntry, DataElement, MountedResource
 from catalog.search import change_mark, changed_since
 from catalog.services import VISIBLE_TO_ALL
 from catalog.vocab import SharingType
 
 from ..freshness import rules as freshness_rules
+from ..synonyms.services import engine_synonyms, vocabulary_mark
 from .models import Demand, DemandStatus, MatchState
 from .services import suggest
 
@@ -33,30 +35,86 @@ def is_stale(entry: CatalogEntry, today: dt.date) -> bool:
 
 
 class MatchEngine:
-    """One process's matching index; ``refresh`` reloads only entries changed since its last use."""
+    """One process's matching index; ``refresh`` reloads only entries changed since its last use,
+    and rebuilds from the records it holds (no reload from the database) when the vocabulary —
+    the bureau's synonyms or the data elements — changed. With ``background`` (the web app) that
+    rebuild runs in a thread while the current index keeps answering, and is swapped in when
+    done; without it (jobs, commands, tests) the refresh waits for it."""
 
-    def __init__(self, config: matching.MatchConfig | None = None):
+    def __init__(self, config: matching.MatchConfig | None = None, *, background: bool = False):
         self.config = config
+        self.background = background
         self.index: matching.CatalogIndex | None = None
+        self.elements_index: matching.CatalogIndex | None = None  # elements only, for suggestions
+        self._records: dict[str, matching.Record] = {}
         self._seen = None
+        self._vocabulary = None
+        self._elements_seen = None
+        self._rebuilding: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def refresh(self, session: Session, now: dt.datetime) -> matching.CatalogIndex:
-        mark = change_mark(session)
+        mark, vocabulary = change_mark(session), vocabulary_mark(session)
         with self._lock:
             if self.index is None:
-                self.index = matching.CatalogIndex.build(
-                    _records(session, now), elements=_elements(session), config=self.config)
-            elif mark != self._seen:
-                self._update(session, now, since=self._seen[0])
+                self._records = {r.key: r for r in _records(session, now)}
+                self._build(session, vocabulary)
+            else:
+                if mark != self._seen:
+                    apply = self.background or vocabulary == self._vocabulary
+                    self._update(session, now, since=self._seen[0], apply=apply)
+                if vocabulary != self._vocabulary:
+                    (self._build_later if self.background else self._build)(session, vocabulary)
             self._seen = mark
         return self.index
 
-    def _update(self, session: Session, now: dt.datetime, since) -> None:
+    def wait(self, timeout: float | None = None) -> None:
+        """Until a background rebuild in progress has been swapped in."""
+        thread = self._rebuilding
+        if thread is not None:
+            thread.join(timeout)
+
+    def suggester(self, session: Session) -> matching.CatalogIndex:
+        """A small index of the data elements alone (no catalog), for binding suggestions."""
+        vocabulary = vocabulary_mark(session)
+        with self._lock:
+            if self.elements_index is None or vocabulary != self._elements_seen:
+                self.elements_index = matching.CatalogIndex.build(
+                    [], synonyms=engine_synonyms(session), elements=_elements(session), config=self.config)
+                self._elements_seen = vocabulary
+        return self.elements_index
+
+    def _build(self, session: Session, vocabulary) -> None:
+        self.index = matching.CatalogIndex.build(self._records.values(), synonyms=engine_synonyms(session),
+                                                 elements=_elements(session), config=self.config)
+        self._vocabulary = vocabulary
+
+    def _build_later(self, session: Session, vocabulary) -> None:
+        """Start one rebuild from a snapshot; a later refresh starts the next if the vocabulary
+        moved again meanwhile, and re-applies catalog changes made since the snapshot."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+        records, synonyms, elements = list(self._records.values()), engine_synonyms(session), _elements(session)
+        mark = change_mark(session)
+
+        def rebuild() -> None:
+            index = matching.CatalogIndex.build(records, synonyms=synonyms, elements=elements, config=self.config)
+            with self._lock:
+                self.index, self._vocabulary, self._seen = index, vocabulary, mark
+
+        self._rebuilding = threading.Thread(target=rebuild, name="matcher-rebuild", daemon=True)
+        self._rebuilding.start()
+
+    def _update(self, session: Session, now: dt.datetime, since, apply: bool = True) -> None:
         changed = session.scalars(changed_since(since)).all()
         fresh = _records(session, now, ids=changed)
-        self.index.remove([str(i) for i in changed if str(i) not in {r.key for r in fresh}])
-        self.index.upsert(fresh)
+        gone = [str(i) for i in changed if str(i) not in {r.key for r in fresh}]
+        for key in gone:
+            self._records.pop(key, None)
+        self._records.update((r.key, r) for r in fresh)
+        if apply:
+            self.index.remove(gone)
+            self.index.upsert(fresh)
 
 
 def _records(session: Session, now: dt.datetime, ids=None) -> list[matching.Record]:
@@ -81,21 +139,59 @@ def _elements(session: Session) -> list[matching.DataElement]:
             for e in session.scalars(select(DataElement))]
 
 
-def query_of(demand: Demand) -> matching.Query:
-    return matching.Query(title=demand.title, description=demand.description,
-                          items=tuple(item.name for item in demand.items))
+def query_of(demand: Demand, config: matching.MatchConfig | None = None) -> matching.Query:
+    """The demand as the matcher reads it, cut to the matcher's limits (a very long description
+    is matched on its beginning, an over-long item name on its first characters)."""
+    config = config or matching.DEFAULT_CONFIG
+    return matching.Query(title=demand.title[: config.max_text_chars],
+                          description=(demand.description or "")[: config.max_text_chars],
+                          items=tuple(item.name[: config.max_item_chars] for item in demand.items[: config.max_items]))
+
+
+MESSAGES = {"empty_query": "没有可识别的文字：名称、描述和信息项只有空白或标点",
+            "query_too_long": "文字过长", "too_many_items": "信息项过多"}
+
+
+def as_validation_error(exc: matching.MatchingError) -> ValidationError:
+    """A matcher's refusal of bad input as the platform's 422, naming the field and the limit."""
+    details = dict(exc.details)
+    field = str(details.pop("field", "items" if exc.code == "too_many_items" else "query"))
+    extra = "；".join(f"{k}={v}" for k, v in details.items())
+    message = MESSAGES.get(exc.code, exc.message)
+    return ValidationError(message, code=exc.code, details={field: [message + (f"（{extra}）" if extra else "")]})
 
 
 def match_demand(session: Session, *, demand: Demand, engine: MatchEngine, now: dt.datetime) -> matching.MatchResult:
-    """Search the catalog for the demand; keep the best candidates as suggestions, and the verdict."""
-    result = engine.refresh(session, now).search(query_of(demand), top_k=SUGGESTED)
+    """Search the catalog for the demand; keep the best candidates as suggestions, and the verdict.
+    A demand the matcher cannot read (only punctuation) raises the matcher's error, noted on it."""
+    return match_with(session, demand=demand, index=engine.refresh(session, now), now=now)
+
+
+def match_with(session: Session, *, demand: Demand, index: matching.CatalogIndex, now: dt.datetime,
+               ) -> matching.MatchResult:
+    """``match_demand`` on an index already refreshed (many demands in a row)."""
+    try:
+        result = index.search(query_of(demand, index.config), top_k=SUGGESTED)
+    except matching.MatchingError as exc:
+        demand.diagnosis = {"status": "error", "error": exc.to_dict(), "matched_at": now.isoformat()}
+        raise
     rejected = {m.entry_id for m in demand.matches if m.state is MatchState.REJECTED}
     offered = [(int(c.key), round(c.score, 3), c.to_dict()["explanation"])
                for c in result.candidates[:SUGGESTED] if int(c.key) not in rejected]
+    _forget_withdrawn(demand, {entry_id for entry_id, _, _ in offered})
     suggest(session, demand=demand, entries=offered)
     demand.diagnosis = {**{k: v for k, v in result.to_dict().items() if k != "candidates"},
                         "matched_at": now.isoformat()}
     return result
+
+
+def _forget_withdrawn(demand: Demand, offered: set[int]) -> None:
+    """Suggestions of entries no longer in the catalog (withdrawn) go; verdicts stay as history.
+    (Entries just offered come from the index, which holds only visible ones.)"""
+    for match in list(demand.matches):
+        if (match.state is MatchState.SUGGESTED and match.entry_id not in offered
+                and match.entry.status not in VISIBLE_TO_ALL):
+            demand.matches.remove(match)
 
 
 def preview(session: Session, *, engine: MatchEngine, query: matching.Query, now: dt.datetime,
@@ -110,17 +206,30 @@ EXPORT_COLUMNS = ["demand_ref", "rank", "resource_code", "resource_name", "provi
 
 
 def match_demands(session: Session, *, engine: MatchEngine, now: dt.datetime, refs: list[str] | None = None):
-    """Match the named demands (or every open one); return (demand, result) pairs."""
+    """Match the named demands (or every open one); return (demand, result or None) pairs."""
     stmt = select(Demand).options(selectinload(Demand.items), selectinload(Demand.matches))
     stmt = stmt.where(Demand.ref.in_(refs)) if refs is not None else stmt.where(Demand.status.in_(OPEN))
-    return [(d, match_demand(session, demand=d, engine=engine, now=now)) for d in session.scalars(stmt)]
+    index = engine.refresh(session, now)
+    return [(d, _matched_or_none(session, d, index, now)) for d in session.scalars(stmt)]
+
+
+def _matched_or_none(session: Session, demand: Demand, index: matching.CatalogIndex, now: dt.datetime):
+    """The result, or None for a demand the matcher cannot read (the reason is on its diagnosis)."""
+    try:
+        return match_with(session, demand=demand, index=index, now=now)
+    except matching.MatchingError:
+        return None
 
 
 def export_frame(session: Session, *, engine: MatchEngine, now: dt.datetime, top_k: int) -> pd.DataFrame:
     """One row per demand and candidate; an unmet demand still lists its best candidates."""
     rows = []
     for demand in session.scalars(select(Demand).options(selectinload(Demand.items)).order_by(Demand.ref)):
-        result = preview(session, engine=engine, query=query_of(demand), now=now, top_k=top_k)
+        try:
+            result = preview(session, engine=engine, query=query_of(demand), now=now, top_k=top_k)
+        except matching.MatchingError as exc:
+            rows.append(dict(demand_ref=demand.ref, status="error", explanation=MESSAGES.get(exc.code, exc.message)))
+            continue
         rows += _export_rows(session, demand, result, top_k)
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from catalog.actors import Actor, Role
 from catalog.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from catalog.models import CatalogEntry
-from catalog.services import Page, get_department, paginate
+from catalog.services import Page, get_department, ordering, paginate
 from catalog.vocab import SharingMethod, UpdateCycle
 
 from ..deadlines import Deadlines
@@ -128,8 +128,12 @@ class DemandFilter:
     q: str | None = None
 
 
+DEMAND_SORTS = {"id": Demand.id, "ref": Demand.ref, "title": Demand.title, "deadline": Demand.deadline,
+                "created_at": Demand.created_at, "updated_at": Demand.updated_at, "status": Demand.status}
+
+
 def list_demands(session: Session, *, actor: Actor, filters: DemandFilter, now: dt.datetime,
-                 page: int = 1, page_size: int = 20) -> Page:
+                 page: int = 1, page_size: int = 20, sort: str = "-id") -> Page:
     stmt = visible_demands(actor)
     for column, value in ((Demand.status, filters.status), (Demand.requester_id, filters.requester_id),
                           (Demand.provider_id, filters.provider_id)):
@@ -139,7 +143,7 @@ def list_demands(session: Session, *, actor: Actor, filters: DemandFilter, now: 
         stmt = stmt.where(is_overdue(now) if filters.overdue else ~is_overdue(now))
     if filters.q:
         stmt = stmt.where(or_(Demand.title.contains(filters.q), Demand.ref == filters.q))
-    return paginate(session, stmt.order_by(Demand.id.desc()), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, DEMAND_SORTS, Demand.id)), page=page, page_size=page_size)
 
 
 def is_overdue(now: dt.datetime):
@@ -325,7 +329,9 @@ def suggest(session: Session, *, demand: Demand, entries: list[tuple[int, float 
         if match is None:
             demand.matches.append(DemandMatch(entry_id=entry_id, rank=rank, score=score, explanation=explanation))
         elif match.state is MatchState.SUGGESTED:
-            match.rank, match.score, match.explanation = rank, score, explanation
+            match.rank = rank
+            if score is not None:  # routing names entries without scores: keep the matcher's reasons
+                match.score, match.explanation = score, explanation
 
 
 def _confirm(session, demand: Demand, *, actor, now, entry_id: int | None = None, **_) -> None:
@@ -334,6 +340,9 @@ def _confirm(session, demand: Demand, *, actor, now, entry_id: int | None = None
     if match.entry.provider_id != actor.department_id and not actor.oversees_all:
         raise PermissionDenied("只能确认本部门的目录")
     match.state, match.decided_by, match.decided_at = MatchState.CONFIRMED, actor.user_id, now
+    from ..synonyms.learning import learn_from_match  # the synonym table builds on demands
+
+    learn_from_match(session, match=match, actor=actor, now=now)
 
 
 def _decline(session, demand: Demand, *, actor, now, reason=None, entry_id: int | None = None, **_) -> None:

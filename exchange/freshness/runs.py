@@ -14,6 +14,9 @@ from catalog.db import session_scope
 
 from .models import JobRun, JobStatus
 
+# what a run's plain counts are called when shown
+COUNT_LABELS = {"probed": "探测", "healthy": "正常", "unhealthy": "异常", "timed_out": "超时",
+                "escalated": "升级督办", "departments_notified": "通知部门", "bureau_notified": "通知大数据局"}
 ERROR_KEPT = 2000  # characters of a failure's message kept on the run
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,12 @@
-"""The freshness scan: open, keep and resolve flags on stale and unmounted entries.
+"""The freshness scan: open, keep and resolve flags of every kind, escalate old ones, chase owners.
 
 A scheduled job in the platform's shape: ``scan(session_factory, *, now)``, one transaction,
 set-based SQL only (one ``UPDATE`` resolving and one ``INSERT … SELECT`` opening flags per kind,
-never a Python loop over entries), idempotent, and a ``JobRun`` row with the counts and the
-duration.  A failure rolls the whole scan back and is recorded as a failed run on its own.
+one ``UPDATE`` escalating the flags open too long, never a Python loop over entries), idempotent,
+and a ``JobRun`` row with the counts and the duration.  Exempt entries get no flag of the kind
+they are exempt from (and lose the open one).  Departments with new flags get one summary each and
+the bureau one for the escalations, in the same transaction.  A failure rolls the whole scan back
+(flags and notifications alike) and is recorded as a failed run on its own; the next run repairs.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalog.db import refresh_statistics
 from catalog.models import CatalogEntry
 
-from .models import Flag, FlagKind, JobRun
-from .rules import DEFAULT, FreshnessConfig, cutoffs, flagged_clause
+from ..notifications.services import Channels
+from .chase import notify_bureau, notify_departments
+from .models import Exemption, ExemptionStatus, Flag, FlagKind, JobRun
+from .rules import DEFAULT, FreshnessConfig, cutoffs, declared_update, flagged_clause, json_object, observed_change
 from .runs import run_recorded
 
 JOB = "freshness-scan"
@@ -38,24 +43,49 @@ FLAGS = Flag.__table__
 
 
 def scan(session_factory: sessionmaker[Session], *, now: dt.datetime,
-         config: FreshnessConfig = DEFAULT) -> JobRun:
+         config: FreshnessConfig = DEFAULT, channels: Channels = Channels()) -> JobRun:
     """Run the scan in one transaction; return its run record (status ``failed`` on an error)."""
-    return run_recorded(session_factory, job=JOB, work=partial(scan_counts, config=config), now=now)
+    work = partial(scan_counts, config=config, channels=channels)
+    return run_recorded(session_factory, job=JOB, work=work, now=now)
 
 
-def scan_counts(session: Session, *, now: dt.datetime, config: FreshnessConfig = DEFAULT) -> dict:
-    """Per kind: flags opened, kept open and resolved by this scan."""
+def scan_counts(session: Session, *, now: dt.datetime, config: FreshnessConfig = DEFAULT,
+                channels: Channels = Channels()) -> dict:
+    """Per kind: flags resolved, opened and kept open; then flags escalated and parties notified.
+
+    Flags are resolved first, then the ones still open too long escalated (so neither a flag
+    fixed today nor one opened today is escalated), then the new ones opened."""
     today = config.today(now)
-    counts = {}
-    for kind in FlagKind:
-        condition = flagged_clause(kind.value, today, config)
-        resolved = _resolve(session, kind, condition, now)
-        opened = _open(session, kind, condition, now, _details(kind, today, config))
-        kept = _open_count(session, kind) - opened
-        counts[kind.value] = {"opened": opened, "kept": kept, "resolved": resolved}
-    if sum(c["opened"] for c in counts.values()) > REANALYZE_AFTER:
+    exempt_at = now if _exemptions_in_force(session, now) else None
+    conditions = {kind: flagged_clause(kind.value, today, config, exempt_at=exempt_at) for kind in FlagKind}
+    resolved = {kind: _resolve(session, kind, condition, now) for kind, condition in conditions.items()}
+    escalated = _escalate(session, now, config)
+    after_id = session.scalar(select(func.coalesce(func.max(FLAGS.c.id), 0)))
+    opened = {kind: _open(session, kind, condition, now, _details(kind, today, config))
+              for kind, condition in conditions.items()}
+    if sum(opened.values()) > REANALYZE_AFTER:
         refresh_statistics(session, FLAGS)  # else the next scan plans for the empty table it last saw
+    still_open = _open_counts(session)
+    counts: dict = {kind.value: {"opened": opened[kind], "kept": still_open.get(kind.value, 0) - opened[kind],
+                                 "resolved": resolved[kind]} for kind in FlagKind}
+    counts["escalated"] = escalated
+    counts["departments_notified"] = notify_departments(session, after_id=after_id, now=now, channels=channels)
+    counts["bureau_notified"] = notify_bureau(session, escalated_at=now, now=now, channels=channels) if escalated else 0
     return counts
+
+
+def _exemptions_in_force(session: Session, now: dt.datetime) -> bool:
+    """Any granted exemption not yet ended? (When none, the scan leaves the check out of its SQL.)"""
+    stmt = select(Exemption.id).where(Exemption.status == ExemptionStatus.GRANTED, Exemption.ends_at > now)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _escalate(session: Session, now: dt.datetime, config: FreshnessConfig) -> int:
+    """Mark the flags open longer than the escalation period as escalated to the bureau."""
+    due = now - dt.timedelta(days=config.escalation_days)
+    stmt = (update(FLAGS).where(FLAGS.c.resolved_at.is_(None), FLAGS.c.escalated_at.is_(None),
+                                FLAGS.c.opened_at <= due).values(escalated_at=now))
+    return session.connection().execute(stmt).rowcount
 
 
 def _resolve(session: Session, kind: FlagKind, condition, now: dt.datetime) -> int:
@@ -78,7 +108,12 @@ def _open(session: Session, kind: FlagKind, condition, now: dt.datetime, details
 
 
 def _details(kind: FlagKind, today: dt.date, config: FreshnessConfig):
-    """What a flag records of the rule that opened it: the cycle, its cutoff and the tolerance."""
+    """What a flag records of the rule that opened it: for a stale entry the cycle, its cutoff and
+    the tolerance; for an inconsistent one the declared update and the observed data change."""
+    if kind is FlagKind.INCONSISTENT:
+        return json_object(literal("declared_update"), declared_update(),
+                           literal("observed_change"), observed_change(),
+                           literal("allowed_days"), literal(config.inconsistent_days))
     if kind is not FlagKind.STALE:
         return null()
     notes = {cycle.value: bindparam(None, {"update_cycle": cycle.value, "cutoff": day.isoformat(),
@@ -87,9 +122,10 @@ def _details(kind: FlagKind, today: dt.date, config: FreshnessConfig):
     return case(notes, value=CatalogEntry.update_cycle)
 
 
-def _open_count(session: Session, kind: FlagKind) -> int:
-    stmt = select(func.count()).select_from(FLAGS).where(FLAGS.c.kind == kind.value, FLAGS.c.resolved_at.is_(None))
-    return session.scalar(stmt)
+def _open_counts(session: Session) -> dict[str, int]:
+    """Open flags by kind."""
+    stmt = select(FLAGS.c.kind, func.count()).where(FLAGS.c.resolved_at.is_(None)).group_by(FLAGS.c.kind)
+    return {kind: count for kind, count in session.execute(stmt)}
 
 
 JOBS = {JOB: scan}  # the scheduled jobs by name: (session_factory, *, now) -> JobRun

@@ -1,40 +1,53 @@
-"""Reading the freshness findings: flags by kind, department and state; the jobs' last runs."""
+"""Reading the freshness findings: flags by kind, department, state and escalation, with their age;
+the jobs' last runs."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.actors import Actor, Role
 from catalog.errors import PermissionDenied
-from catalog.services import Page, paginate
+from catalog.services import Page, ordering, paginate
 
 from .models import Flag, FlagKind, JobRun
 
 STATES = ("open", "resolved")
+FLAG_SORTS = {"id": Flag.id, "opened_at": Flag.opened_at, "resolved_at": Flag.resolved_at, "kind": Flag.kind}
 
 
-def list_flags(session: Session, *, actor: Actor, kind: str | None = None, department_id: int | None = None,
-               state: str | None = None, page: int = 1, page_size: int = 20) -> Page:
-    """Flags, newest first.  Providers see their own department's; the bureau and admin all."""
-    department_id = _visible_department(actor, department_id)
+def list_flags(session: Session, *, actor: Actor, now: dt.datetime, kind: str | None = None,
+               department_id: int | None = None, entry_id: int | None = None, state: str | None = None,
+               escalated: bool | None = None, sort: str = "-id", page: int = 1, page_size: int = 20) -> Page:
+    """Flags, newest first (or by ``sort``: ``opened_at`` is the oldest first).  Providers see their
+    own department's; the bureau and admin all.  Each carries ``age_days``: whole days open (until
+    resolved, or now)."""
+    department_id = visible_department(actor, department_id)
     stmt = select(Flag)
-    if kind is not None:
-        stmt = stmt.where(Flag.kind == FlagKind.parse(kind))
-    if department_id is not None:
-        stmt = stmt.where(Flag.department_id == department_id)
+    for column, value in ((Flag.kind, kind and FlagKind.parse(kind)), (Flag.department_id, department_id),
+                          (Flag.entry_id, entry_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
     if state is not None:
         stmt = stmt.where(Flag.resolved_at.is_(None) if state == "open" else Flag.resolved_at.is_not(None))
-    return paginate(session, stmt.order_by(Flag.id.desc()), page=page, page_size=page_size)
+    if escalated is not None:
+        stmt = stmt.where(Flag.escalated_at.is_not(None) if escalated else Flag.escalated_at.is_(None))
+    found = paginate(session, stmt.order_by(*ordering(sort, FLAG_SORTS, Flag.id)), page=page, page_size=page_size)
+    for flag in found.items:
+        flag.age_days = ((flag.resolved_at or now) - flag.opened_at).days
+    return found
 
 
-def _visible_department(actor: Actor, department_id: int | None) -> int | None:
+def visible_department(actor: Actor, department_id: int | None, *, what: str = "目录问题") -> int | None:
+    """The department whose findings the actor may read: any (the bureau, admin) or their own."""
     if actor.oversees_all:
         return department_id
     if actor.role is not Role.PROVIDER:
-        raise PermissionDenied("只有提供方、大数据局和管理员可以查看目录问题")
+        raise PermissionDenied(f"只有提供方、大数据局和管理员可以查看{what}")
     if department_id not in (None, actor.department_id):
-        raise PermissionDenied(f"{actor.name}只能查看本部门的目录问题")
+        raise PermissionDenied(f"{actor.name}只能查看本部门的{what}")
     return actor.department_id
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.actors import Actor
@@ -58,6 +58,43 @@ def _targets(session: Session, note: Notification, channels: Channels) -> list[t
         stmt = stmt.where(User.id == note.user_id) if note.user_id else stmt.where(User.department_id == note.department_id)
         targets += [("email", address) for address in session.scalars(stmt) if address]
     return targets
+
+
+def notify_many(session: Session, *, notes: list[dict], now: dt.datetime, channels: Channels) -> int:
+    """Many notifications at once (each a dict of ``notify``'s fields): one multi-row INSERT for the
+    inbox rows and one for their copies, for jobs that tell thousands of departments at a time."""
+    if not notes:
+        return 0
+    rows = [{"department_id": None, "user_id": None, "object_type": None, "object_id": None, **note,
+             "created_at": now} for note in notes]
+    if not (channels.smtp_url or channels.webhook_url):  # no copies to queue: no ids needed back
+        session.execute(insert(Notification), rows)
+        return len(rows)
+    stmt = insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+    ids = session.scalars(stmt, rows).all()
+    emails = _emails_by_recipient(session) if channels.smtp_url else {}
+    sends = [{"notification_id": note_id, "channel": channel, "target": target, "next_attempt_at": now}
+             for note_id, row in zip(ids, rows) for channel, target in _copies(row, channels, emails)]
+    if sends:
+        session.execute(insert(NotificationSend), sends)
+    return len(ids)
+
+
+def _emails_by_recipient(session: Session) -> dict[tuple[str, int], list[str]]:
+    """Active users' addresses by ("user", id) and by ("department", id)."""
+    found: dict[tuple[str, int], list[str]] = {}
+    stmt = select(User.id, User.department_id, User.email).where(User.active.is_(True), User.email.is_not(None))
+    for user_id, department_id, address in session.execute(stmt):
+        if address:
+            found.setdefault(("user", user_id), []).append(address)
+            found.setdefault(("department", department_id), []).append(address)
+    return found
+
+
+def _copies(row: dict, channels: Channels, emails: dict) -> list[tuple[str, str]]:
+    key = ("user", row["user_id"]) if row["user_id"] else ("department", row["department_id"])
+    webhook = [("webhook", channels.webhook_url)] if channels.webhook_url else []
+    return webhook + [("email", address) for address in emails.get(key, [])]
 
 
 # -- the inbox ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from catalog.actors import Actor, Role
 from catalog.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from catalog.models import CatalogEntry
-from catalog.services import VISIBLE_TO_ALL, Page, paginate
+from catalog.services import VISIBLE_TO_ALL, Page, ordering, paginate
 from catalog.vocab import SharingType
 
 from ..demands.models import Demand, DemandStatus, DemandStep, UnmetReason
@@ -38,12 +38,19 @@ def visible_applications(actor: Actor) -> Select:
                           CatalogEntry.provider_id == actor.department_id))
 
 
+APPLICATION_SORTS = {"id": SharingApplication.id, "deadline": SharingApplication.deadline,
+                     "created_at": SharingApplication.created_at, "status": SharingApplication.status}
+OBJECTION_SORTS = {"id": Objection.id, "deadline": Objection.deadline, "created_at": Objection.created_at,
+                   "status": Objection.status}
+
+
 def list_applications(session: Session, *, actor: Actor, status: str | None = None,
-                      page: int = 1, page_size: int = 20) -> Page:
+                      page: int = 1, page_size: int = 20, sort: str = "-id") -> Page:
     stmt = visible_applications(actor)
     if status:
         stmt = stmt.where(SharingApplication.status == status)
-    return paginate(session, stmt.order_by(SharingApplication.id.desc()), page=page, page_size=page_size)
+    stmt = stmt.order_by(*ordering(sort, APPLICATION_SORTS, SharingApplication.id))
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def get_application(session: Session, *, actor: Actor, application_id: int) -> SharingApplication:
@@ -282,13 +289,13 @@ def answer_objection(session: Session, *, actor: Actor, objection_id: int, answe
 
 
 def list_objections(session: Session, *, actor: Actor, status: str | None = None, overdue_at: dt.datetime | None = None,
-                    page: int = 1, page_size: int = 20) -> Page:
+                    page: int = 1, page_size: int = 20, sort: str = "-id") -> Page:
     stmt = visible_objections(actor)
     if status:
         stmt = stmt.where(Objection.status == status)
     if overdue_at is not None:
         stmt = stmt.where(Objection.status == ObjectionStatus.OPEN, Objection.deadline < overdue_at)
-    return paginate(session, stmt.order_by(Objection.id.desc()), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, OBJECTION_SORTS, Objection.id)), page=page, page_size=page_size)
 
 
 def objection_counts(session: Session, *, actor: Actor, now: dt.datetime) -> list[dict]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from matching import MatchConfig, Query, Synonyms
+from matching import CatalogIndex, MatchConfig, Query, Synonyms
 from matching.analysis import Analyzer
 from matching.lexical import BigramBM25
-from matching.scoring import FEATURES
+from matching.scoring import FEATURES, subjects_in_title
+from matching.vocabulary import ItemVocabulary
 
-from .matching_fixtures import fresh_index
+from .matching_fixtures import CATALOG, fresh_index
 
 
 def _bm25(texts: list[set[str]]) -> BigramBM25:
@@ -53,3 +54,45 @@ def test_config_has_one_ranker_weight_per_feature():
 def test_rare_requested_item_outweighs_common_ones():
     result = fresh_index().search(Query(items=["名称", "地址", "床位数"]))
     assert result.candidates[0].key == "ent-8"
+
+
+def _vocabulary(names: list[str]) -> ItemVocabulary:
+    vocabulary = ItemVocabulary(MatchConfig(attribute_tail_min_names=3))
+    for doc, name in enumerate(names):
+        vocabulary.add(name, doc)
+    return vocabulary
+
+
+@pytest.mark.parametrize("item, subject", [
+    ("儿童姓名", "儿童"),        # 姓名 ends many item names: a generic attribute
+    ("接种点名称", "接种点"),
+    ("床位数", ""),              # 位数 ends no other name: the item is its own attribute
+    ("名称", ""),                # nothing left once the attribute is taken off
+])
+def test_item_subject_is_the_name_without_a_generic_attribute_tail(item, subject):
+    vocabulary = _vocabulary(["企业名称", "机构名称", "单位名称", "法人姓名", "户主姓名",
+                              "老人姓名", "床位数"])
+    assert vocabulary.subject(item) == subject
+
+
+@pytest.mark.parametrize("title, share", [
+    ("留守儿童花名册", 1.0),
+    ("在职职工花名册", 0.0),
+    ("儿童福利机构", 1.0),
+])
+def test_field_list_subject_is_looked_for_in_the_entry_title(title, share):
+    assert subjects_in_title({"儿童": 2.0}, title) == share
+
+
+def test_rare_subject_bigrams_outweigh_common_ones():
+    subjects = {"人防": 3.0, "设计": 1.0, "资质": 1.0}
+    assert subjects_in_title(subjects, "人防工程监理企业") > subjects_in_title(
+        subjects, "交通工程企业资质证书")
+
+
+def test_field_list_entry_titled_with_the_items_subject_gets_the_subject_feature():
+    index = CatalogIndex.build(CATALOG, config=MatchConfig(attribute_tail_min_names=2))
+    found = dict(index.candidate_features(Query(items=["停车场名称", "停车场地址"])))
+    position = FEATURES.index("item_subjects_in_title")
+    assert found["ent-3"][position] == 1.0
+    assert all(values[position] == 0.0 for key, values in found.items() if key != "ent-3")

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from matching import Query
+from matching import Query, Record
+from matching.scoring import FEATURES
 
-from .matching_fixtures import fresh_index
+from .matching_fixtures import CATALOG, fresh_index
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -96,3 +97,11 @@ def test_result_serialises_to_json(index):
 
 def test_top_k_limits_the_candidates(index):
     assert len(index.search(Query("信息 名单 企业 机构"), top_k=2).candidates) <= 2
+
+
+@pytest.mark.parametrize("demand, short_form", [("劳动模范名单", "劳模"), ("公共厕所位置", "公厕")])
+def test_four_character_word_credits_titles_using_its_short_form(demand, short_form):
+    index = fresh_index([Record("a", f"市级{short_form}信息"), Record("b", f"省级{short_form}信息"),
+                         Record("c", f"{demand[:2]}合同备案"), *CATALOG])
+    found = dict(index.candidate_features(Query(demand)))
+    assert found["a"][FEATURES.index("title_coverage")] > 0

@@ -1,0 +1,111 @@
+"""Re-matching after catalog changes: the scheduled job ``rematch``.
+
+Only the open demands (submitted, accepted, matched, unmet) that the entries changed since the
+job's last successful run can affect are matched again:
+
+- those already holding a suggestion or verdict on a changed entry (one SQL query), whose score,
+  explanation or verdict may change (an entry withdrawn, unmounted, renamed …);
+- those a changed entry may now answer: the open demands are indexed with the same engine (a
+  demand as a record) and each changed entry is searched for among them, the reverse of the
+  usual direction, keeping the closest demands it shares words with (at most ``REACH`` each: a
+  changed entry can only enter the top five of demands close to it; at 200 a hundred changed
+  entries reached more than half of 10,000 demands).
+
+When more entries changed than there are open demands (the first run, a bulk import) every open
+demand is matched again. Confirmed and rejected verdicts are kept (a rejected entry is never
+offered again). One transaction, recorded as a job run with its counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+import matching
+from catalog.db import id_in
+from catalog.models import CatalogEntry
+from catalog.search import changed_since
+
+from ..freshness.models import JobRun, JobStatus
+from ..freshness.runs import run_recorded
+from .matching import MatchEngine, match_with
+from .models import Demand, DemandMatch, DemandStatus
+
+JOB = "rematch"
+REMATCHED = (DemandStatus.SUBMITTED, DemandStatus.ACCEPTED, DemandStatus.MATCHED, DemandStatus.UNMET)
+OPEN = Demand.status.in_(REMATCHED)
+REACH = 30  # demands kept per changed entry in the reverse search (the closest ones)
+_ENGINE = MatchEngine()  # the scheduler process keeps its index between runs
+
+
+def rematch(sessions, *, now: dt.datetime, engine: MatchEngine | None = None) -> JobRun:
+    """Run the job in one transaction; return its run record (``failed`` with the error)."""
+    return run_recorded(sessions, job=JOB, work=partial(rematch_counts, engine=engine or _ENGINE), now=now)
+
+
+def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine) -> dict:
+    since = last_success(session)
+    changed = session.scalar(select(func.count()).select_from(changed_since(since).subquery())) if since else None
+    open_count = session.scalar(select(func.count()).select_from(Demand).where(OPEN))
+    counts = {"changed_entries": "all" if changed is None else changed, "open_demands": open_count}
+    if changed == 0 or not open_count:
+        return {**counts, "rematched": 0, "matched": 0, "unmet": 0, "failed": 0}
+    if changed is None or changed >= open_count:
+        affected = None  # every open demand
+    else:
+        affected = linked(session, since) | reachable(session, engine, since, now)
+    return {**counts, **_match_all(session, engine, affected, now)}
+
+
+def last_success(session: Session) -> dt.datetime | None:
+    """When the last successful run started: entries changed at or after it are news."""
+    stmt = select(func.max(JobRun.started_at)).where(JobRun.job == JOB, JobRun.status == JobStatus.OK)
+    return session.scalar(stmt)
+
+
+def linked(session: Session, since: dt.datetime) -> set[int]:
+    """Open demands holding a suggestion or a verdict on a changed entry."""
+    stmt = (select(DemandMatch.demand_id).join(Demand, Demand.id == DemandMatch.demand_id)
+            .where(DemandMatch.entry_id.in_(changed_since(since)), OPEN).distinct())
+    return set(session.scalars(stmt))
+
+
+def reachable(session: Session, engine: MatchEngine, since: dt.datetime, now: dt.datetime) -> set[int]:
+    """Open demands that share meaningful words with a changed entry."""
+    demands = session.scalars(select(Demand).where(OPEN).options(selectinload(Demand.items)))
+    records = [matching.Record(key=str(d.id), title=d.title, summary=d.description or "",
+                               items=tuple(i.name for i in d.items)) for d in demands]
+    index = matching.CatalogIndex.build(records, synonyms=engine.refresh(session, now).synonyms,
+                                        config=engine.config)
+    entries = session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(changed_since(since)))
+                              .options(selectinload(CatalogEntry.items)))
+    found: set[int] = set()
+    for entry in entries:
+        query = matching.Query(title=entry.name, description=entry.summary or "",
+                               items=tuple(i.name for i in entry.items)[: index.config.max_items])
+        try:
+            found.update(int(c.key) for c in index.search(query, top_k=REACH).candidates)
+        except matching.MatchingError:
+            continue  # nothing meaningful in the entry's text: it can answer no demand
+    return found
+
+
+def _match_all(session: Session, engine: MatchEngine, ids: set[int] | None, now: dt.datetime) -> dict:
+    """Match the demands (None: every open one) against the refreshed catalog."""
+    counts = {"rematched": 0, "matched": 0, "unmet": 0, "failed": 0}
+    stmt = select(Demand).where(OPEN).options(selectinload(Demand.items), selectinload(Demand.matches))
+    if ids is not None:
+        stmt = stmt.where(id_in(session, Demand.id, sorted(ids)))
+    index = engine.refresh(session, now)
+    for demand in session.scalars(stmt):
+        try:
+            result = match_with(session, demand=demand, index=index, now=now)
+        except matching.MatchingError:
+            counts["failed"] += 1
+            continue
+        counts["rematched"] += 1
+        counts["matched" if result.matched else "unmet"] += 1
+    return counts

@@ -1,0 +1,64 @@
+"""Chasing owners after a scan: one inbox notification per department with newly opened flags
+(counts by kind and where to read them), and one to each bureau user when flags were escalated.
+
+One summary per department, never one per flag: a first scan of a large catalog opens hundreds of
+thousands of flags, and a department wants to know how many of what, and where to look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from catalog.actors import Role
+
+from ..accounts.models import User
+from ..notifications.services import Channels, notify_many
+from .models import Flag, FlagKind
+
+FLAGS_PATH = "/api/v1/flags"
+
+
+def summary(counts: dict[str, int]) -> str:
+    """'未按期更新 3 条，未挂接资源 1 条' in the kinds' order."""
+    return "，".join(f"{kind.label} {counts[kind.value]} 条" for kind in FlagKind if counts.get(kind.value))
+
+
+def notify_departments(session: Session, *, after_id: int, now: dt.datetime, channels: Channels) -> int:
+    """Tell each department of the flags opened after ``after_id`` and still open; return how many were told."""
+    # the new flags first, by their ids (else SQLite groups by walking the department index over every flag)
+    new = (select(Flag.department_id, Flag.kind).where(Flag.id > after_id, Flag.resolved_at.is_(None))
+           .cte("new_flags").prefix_with("MATERIALIZED"))
+    stmt = select(new.c.department_id, new.c.kind, func.count()).group_by(new.c.department_id, new.c.kind)
+    by_department: dict[int, dict[str, int]] = defaultdict(dict)
+    for department_id, kind, count in session.execute(stmt):
+        by_department[department_id][FlagKind(kind).value] = count
+    notes = [{"kind": "flags_opened", "title": f"本部门新增目录问题 {sum(counts.values())} 条，请及时整改",
+              "body": f"{summary(counts)}。查看：{FLAGS_PATH}?department_id={department_id}&state=open",
+              "department_id": department_id, "object_type": "flags"}
+             for department_id, counts in sorted(by_department.items())]
+    return notify_many(session, notes=notes, now=now, channels=channels)
+
+
+def notify_bureau(session: Session, *, escalated_at: dt.datetime, now: dt.datetime, channels: Channels) -> int:
+    """Tell every active bureau user of the flags escalated at ``escalated_at``; return how many were told."""
+    stmt = select(Flag.kind, func.count()).where(Flag.escalated_at == escalated_at).group_by(Flag.kind)
+    counts = {FlagKind(kind).value: count for kind, count in session.execute(stmt)}
+    if not counts:
+        return 0
+    departments = session.scalar(select(func.count(func.distinct(Flag.department_id)))
+                                 .where(Flag.escalated_at == escalated_at))
+    note = {"kind": "flags_escalated", "title": f"{sum(counts.values())} 条目录问题超期未整改，已升级督办",
+            "body": f"涉及 {departments} 个部门：{summary(counts)}。查看：{FLAGS_PATH}?escalated=true&state=open",
+            "object_type": "flags"}
+    return notify_many(session, notes=[{**note, "user_id": u} for u in bureau_user_ids(session)], now=now,
+                       channels=channels)
+
+
+def bureau_user_ids(session: Session) -> list[int]:
+    """The active users of the bureau, who are told of escalations and exemption requests."""
+    return list(session.scalars(select(User.id).where(User.role == Role.BUREAU, User.active.is_(True))
+                                .order_by(User.id)))

@@ -56,7 +56,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    engine = create_engine(normalise_url(url), **kwargs)
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        # a pooled connection is checked before use, so a server restarted between two jobs (or
+        # requests) costs a reconnect, not a failed run
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine

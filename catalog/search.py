@@ -27,9 +27,13 @@ def change_mark(session: Session) -> tuple:
     return tuple(session.execute(select(*latest)).one())
 
 
-def changed_since(since):
-    """SQL: the ids of entries changed at or after a mark's time."""
-    return select(CatalogEntry.id).where(CatalogEntry.updated_at >= since)
+def changed_since(since, after_id: int | None = None):
+    """SQL: the ids of entries changed at or after ``since`` (None: every entry), and of entries
+    added after ``after_id`` whatever their time says (a clock set back stamps them earlier)."""
+    if since is None:
+        return select(CatalogEntry.id)
+    changed = CatalogEntry.updated_at >= since
+    return select(CatalogEntry.id).where(changed if after_id is None else changed | (CatalogEntry.id > after_id))
 
 
 class TextIndex:
@@ -47,13 +51,13 @@ class TextIndex:
             return
         with self._lock:
             if mark != self._seen:
-                self._load(session, since=self._seen[0] if self._seen else None)
+                self._load(session, since=self._seen or (None, None))
                 self._seen = mark
 
-    def _load(self, session: Session, since) -> None:
+    def _load(self, session: Session, since: tuple) -> None:
         stmt = select(EntryText.entry_id, EntryText.text)
-        if since is not None:
-            stmt = stmt.where(EntryText.entry_id.in_(changed_since(since)))
+        if since[0] is not None:
+            stmt = stmt.where(EntryText.entry_id.in_(changed_since(*since)))
         self._texts.update(session.execute(stmt).all())
         ids = np.fromiter(self._texts, dtype=np.int64, count=len(self._texts))
         texts = list(self._texts.values())

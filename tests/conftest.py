@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.actors import SYSTEM
 from catalog.codes import make_uscc
-from catalog.db import make_engine
+from catalog.db import make_engine, normalise_url
 from catalog.services import DepartmentData, create_department
 from exchange import create_app, database
 from exchange.accounts.services import create_token, create_user
@@ -78,6 +80,49 @@ def sessions(connection) -> sessionmaker[Session]:
 def session(sessions) -> Session:
     with sessions() as session:
         yield session
+
+
+# -- a database of a test's own --------------------------------------------------------------------
+# The usual tests run inside a transaction rolled back at their end, which work on connections of
+# its own (a live server, a job that loses its connection) cannot share.  Such a test gets a freshly
+# migrated database of its own: on SQLite a copy of a file migrated once per session; on PostgreSQL
+# a schema of its own in the test database, dropped and migrated again for every test.
+
+OWN_SCHEMA = "own_database"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> str | None:
+    """SQLite: one file migrated per session, copied for each test.  PostgreSQL: nothing."""
+    if os.environ.get("EXCHANGE_TEST_DATABASE_URL"):
+        return None
+    path = tmp_path_factory.mktemp("own-db") / "template.db"
+    url = f"sqlite:///{path}"
+    database.upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:  # fold the write-ahead log into the file before copying it
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def own_database_url(migrated_template, tmp_path) -> str:
+    """A freshly migrated database for one test, committed to for real."""
+    base = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
+    if not base:
+        target = tmp_path / "own.db"
+        shutil.copyfile(migrated_template, target)
+        return f"sqlite:///{target}"
+    engine = make_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {OWN_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {OWN_SCHEMA}"))
+    engine.dispose()
+    url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={OWN_SCHEMA}"})
+    url = url.render_as_string(hide_password=False)
+    database.upgrade(url)
+    return url
 
 
 @pytest.fixture

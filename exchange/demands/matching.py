@@ -62,11 +62,17 @@ class MatchEngine:
             else:
                 if mark != self._seen:
                     apply = self.background or vocabulary == self._vocabulary
-                    self._update(session, now, since=self._seen[0], apply=apply)
+                    self._update(session, now, since=self._seen, apply=apply)
                 if vocabulary != self._vocabulary:
                     (self._build_later if self.background else self._build)(session, vocabulary)
             self._seen = mark
         return self.index
+
+    def forget(self) -> None:
+        """Drop the index: the next refresh reads the whole catalog again (after the clock was set
+        back, when change times can no longer tell what changed)."""
+        with self._lock:
+            self.index, self._records, self._seen = None, {}, None
 
     def wait(self, timeout: float | None = None) -> None:
         """Until a background rebuild in progress has been swapped in."""
@@ -105,8 +111,8 @@ class MatchEngine:
         self._rebuilding = threading.Thread(target=rebuild, name="matcher-rebuild", daemon=True)
         self._rebuilding.start()
 
-    def _update(self, session: Session, now: dt.datetime, since, apply: bool = True) -> None:
-        changed = session.scalars(changed_since(since)).all()
+    def _update(self, session: Session, now: dt.datetime, since: tuple, apply: bool = True) -> None:
+        changed = session.scalars(changed_since(*since)).all()
         fresh = _records(session, now, ids=changed)
         gone = [str(i) for i in changed if str(i) not in {r.key for r in fresh}]
         for key in gone:

@@ -48,6 +48,9 @@ def rematch(sessions, *, now: dt.datetime, engine: MatchEngine | None = None) ->
 
 def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine) -> dict:
     since = last_success(session)
+    if since is not None and since > now:  # the clock was set back: entries changed since carry earlier times
+        engine.forget()
+        since = None
     changed = session.scalar(select(func.count()).select_from(changed_since(since).subquery())) if since else None
     open_count = session.scalar(select(func.count()).select_from(Demand).where(OPEN))
     counts = {"changed_entries": "all" if changed is None else changed, "open_demands": open_count}
@@ -61,8 +64,10 @@ def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine) -
 
 
 def last_success(session: Session) -> dt.datetime | None:
-    """When the last successful run started: entries changed at or after it are news."""
-    stmt = select(func.max(JobRun.started_at)).where(JobRun.job == JOB, JobRun.status == JobStatus.OK)
+    """When the last successful run started (the latest run, not the latest time: the clock may
+    have been set back since): entries changed at or after it are news."""
+    stmt = (select(JobRun.started_at).where(JobRun.job == JOB, JobRun.status == JobStatus.OK)
+            .order_by(JobRun.id.desc()).limit(1))
     return session.scalar(stmt)
 
 

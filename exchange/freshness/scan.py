@@ -89,10 +89,12 @@ def _escalate(session: Session, now: dt.datetime, config: FreshnessConfig) -> in
 
 
 def _resolve(session: Session, kind: FlagKind, condition, now: dt.datetime) -> int:
-    """Close the open flags whose entry no longer deserves them (fixed, or withdrawn)."""
+    """Close the open flags whose entry no longer deserves them (fixed, or withdrawn).  A clock set
+    back behind a flag's opening resolves it at its opening, never before it."""
     still = select(CatalogEntry.id).where(CatalogEntry.id == FLAGS.c.entry_id, condition)
+    at = case((FLAGS.c.opened_at > now, FLAGS.c.opened_at), else_=literal(now, FLAGS.c.resolved_at.type))
     stmt = (update(FLAGS).where(FLAGS.c.kind == kind.value, FLAGS.c.resolved_at.is_(None), ~exists(still))
-            .values(resolved_at=now))
+            .values(resolved_at=at))
     return session.connection().execute(stmt).rowcount
 
 

@@ -36,7 +36,7 @@ def list_flags(session: Session, *, actor: Actor, now: dt.datetime, kind: str | 
         stmt = stmt.where(Flag.escalated_at.is_not(None) if escalated else Flag.escalated_at.is_(None))
     found = paginate(session, stmt.order_by(*ordering(sort, FLAG_SORTS, Flag.id)), page=page, page_size=page_size)
     for flag in found.items:
-        flag.age_days = ((flag.resolved_at or now) - flag.opened_at).days
+        flag.age_days = max(0, ((flag.resolved_at or now) - flag.opened_at).days)  # 0 under a clock set back
     return found
 
 

@@ -1,9 +1,8 @@
 """Browser tests: a live server on a real database of its own, driven by Debian's Chromium.
 
 The usual tests run inside a transaction rolled back at their end, which a server thread with its
-own connections cannot see.  So every browser test gets a freshly migrated database of its own —
-on SQLite a copy of a file migrated once per session; on PostgreSQL (``EXCHANGE_TEST_DATABASE_URL``)
-a schema of its own in that database, dropped and migrated again for every test — and a server
+own connections cannot see.  So every browser test gets a freshly migrated database of its own
+(``own_database_url``) and a server
 (werkzeug, threaded, on a free port of 127.0.0.1) whose app owns its engine, exactly as
 ``exchange serve`` runs.  Data is set up through the services in committed transactions.
 
@@ -22,19 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from catalog.actors import SYSTEM
 from catalog.codes import make_uscc
-from catalog.db import make_engine, normalise_url, session_scope
+from catalog.db import session_scope
 from catalog.services import DepartmentData, create_department
-from exchange import create_app, database
+from exchange import create_app
 from exchange.accounts.services import create_user
 
-BROWSER_SCHEMA = "browser_tests"
 PASSWORD = "password-123"
 
 
@@ -42,47 +38,12 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-# -- a database of the browser tests' own ------------------------------------------------------------
-
-
-def _postgres_url(base: str) -> str:
-    """The test database, with the browser tests' schema first on the search path."""
-    url = make_url(normalise_url(base))
-    return url.update_query_dict({"options": f"-csearch_path={BROWSER_SCHEMA}"}).render_as_string(
-        hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def browser_template(tmp_path_factory) -> str | None:
-    """SQLite: one file migrated per session, copied for each test.  PostgreSQL: nothing (see below)."""
-    if os.environ.get("EXCHANGE_TEST_DATABASE_URL"):
-        return None
-    path = tmp_path_factory.mktemp("browser-db") / "template.db"
-    url = f"sqlite:///{path}"
-    database.upgrade(url)
-    engine = make_engine(url)
-    with engine.connect() as connection:  # fold the write-ahead log into the file before copying it
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return str(path)
+# -- a database of the browser tests' own: ``own_database_url`` of tests/conftest.py -------------
 
 
 @pytest.fixture
-def browser_db_url(browser_template, tmp_path) -> str:
-    """A freshly migrated database for one test."""
-    base = os.environ.get("EXCHANGE_TEST_DATABASE_URL")
-    if not base:
-        target = tmp_path / "browser.db"
-        shutil.copyfile(browser_template, target)
-        return f"sqlite:///{target}"
-    engine = make_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {BROWSER_SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {BROWSER_SCHEMA}"))
-    engine.dispose()
-    url = _postgres_url(base)
-    database.upgrade(url)
-    return url
+def browser_db_url(own_database_url) -> str:
+    return own_database_url
 
 
 # -- the live server ----------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ def match_with(session: Session, *, demand: Demand, index: matching.CatalogIndex
     offered = [(int(c.key), round(c.score, 3), c.to_dict()["explanation"])
                for c in result.candidates[:SUGGESTED] if int(c.key) not in rejected]
     _forget_withdrawn(demand, {entry_id for entry_id, _, _ in offered})
-    suggest(session, demand=demand, entries=offered)
+    suggest(session, demand=demand, entries=offered, from_index=True)
     demand.diagnosis = {**{k: v for k, v in result.to_dict().items() if k != "candidates"},
                         "matched_at": now.isoformat()}
     return result

@@ -318,12 +318,16 @@ def _route(session, demand: Demand, *, actor, now, provider_id: int | None = Non
     suggest(session, demand=demand, entries=[(i, None, []) for i in entry_ids or []])
 
 
-def suggest(session: Session, *, demand: Demand, entries: list[tuple[int, float | None, list]]) -> None:
-    """Offer entries (id, score, explanation) as answers; a rejected entry is never offered again."""
+def suggest(session: Session, *, demand: Demand, entries: list[tuple[int, float | None, list]],
+            from_index: bool = False) -> None:
+    """Offer entries (id, score, explanation) as answers; a rejected entry is never offered again.
+    Ids named by a person are checked; the matcher's (``from_index``) come from the catalog just
+    read, so many demands matched in a row write their suggestions in one flush at the end."""
     known = {m.entry_id: m for m in demand.matches}
-    found = set(session.scalars(select(CatalogEntry.id).where(CatalogEntry.id.in_([e for e, _, _ in entries]))))
-    if missing := [e for e, _, _ in entries if e not in found]:
-        raise ValidationError("目录不存在", details={"entry_ids": missing})
+    if not from_index:
+        found = set(session.scalars(select(CatalogEntry.id).where(CatalogEntry.id.in_([e for e, _, _ in entries]))))
+        if missing := [e for e, _, _ in entries if e not in found]:
+            raise ValidationError("目录不存在", details={"entry_ids": missing})
     for rank, (entry_id, score, explanation) in enumerate(entries, start=1):
         match = known.get(entry_id)
         if match is None:

@@ -18,13 +18,13 @@ from matching.synonyms import Synonyms
 
 # Frequency given to words added to the jieba dictionary: high enough that jieba keeps them whole.
 _ADDED_WORD_FREQ = 2000
-_KIND_RANK = {None: 0, "synonym": 1, "abbreviation": 2}
+_KIND_RANK = {None: 0, "synonym": 1, "abbreviation": 2, "related": 3}  # the loosest rewrite wins
 
 
 @dataclass(frozen=True, slots=True)
 class Analyzed:
     """A text reduced for matching: ``core`` (canonical, boilerplate dropped), its words and
-    character bigrams, and the strongest synonym rewrite applied (None, synonym, abbreviation)."""
+    character bigrams, and the loosest synonym rewrite applied (None, synonym, abbreviation, related)."""
 
     core: str
     words: tuple[str, ...]

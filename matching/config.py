@@ -70,6 +70,7 @@ class MatchConfig:
     containment_span: float = 0.4
     synonym_score: float = 0.97
     abbreviation_score: float = 0.95
+    related_score: float = 0.85
     title_item_score: float = 0.8
     summary_item_score: float = 0.7
 
@@ -98,6 +99,10 @@ class MatchConfig:
     # --- data-element suggestions ---
     element_title_weight: float = 0.1
     element_min_score: float = 0.5
+
+    def kind_score(self, kind: str) -> float:
+        """The score of an item found through the synonym table, by the kind of the rewrite."""
+        return {"abbreviation": self.abbreviation_score, "related": self.related_score}.get(kind, self.synonym_score)
 
     def replace(self, **changes) -> "MatchConfig":
         """A copy with some fields changed."""

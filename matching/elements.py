@@ -76,7 +76,8 @@ class ElementMatcher:
         if form.plain == name.plain:
             return 1.0, MatchKind.EXACT.value
         if form.canonical == name.canonical:
-            return self._config.synonym_score, form.rewrite or MatchKind.SYNONYM.value
+            kind = form.rewrite or name.rewrite or MatchKind.SYNONYM.value
+            return self._config.kind_score(kind), kind
         return item_similarity(form.canonical, name.canonical, self._config), MatchKind.FUZZY.value
 
 

@@ -25,6 +25,7 @@ class MatchKind(str, Enum):
     EXACT = "exact"
     SYNONYM = "synonym"
     ABBREVIATION = "abbreviation"
+    RELATED = "related"  # a near term (≈) from the synonym table, not the same data by name
     FUZZY = "fuzzy"
     TITLE = "title"  # named in the entry's title rather than among its items
     SUMMARY = "summary"  # named in the entry's summary only

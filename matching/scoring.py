@@ -132,8 +132,7 @@ def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfi
         return 1.0, MatchKind.EXACT.value
     if requested.canonical == entry.canonical:
         kind = requested.rewrite or entry.rewrite or MatchKind.SYNONYM.value
-        weight = config.abbreviation_score if kind == "abbreviation" else config.synonym_score
-        return weight, kind
+        return config.kind_score(kind), kind
     return fuzzy, MatchKind.FUZZY.value
 
 

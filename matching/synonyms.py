@@ -1,7 +1,8 @@
 """Synonyms and abbreviations as a value object built from plain data.
 
 A group is a canonical term and its variants, each variant with a kind: ``synonym`` (身份证号 =
-公民身份号码) or ``abbreviation`` (社保 = 社会保险). Groups that share a term are merged. The
+公民身份号码), ``abbreviation`` (社保 = 社会保险) or ``related`` (营业执照 ≈ 市场主体登记: close
+enough to offer, scored lower and explained as such). Groups that share a term are merged. The
 bureau's table reaches the matcher as plain pairs or groups; the package ships a default table
 (``synonyms.csv``) of common government-data synonyms.
 """
@@ -15,7 +16,7 @@ from importlib import resources
 
 from matching.errors import InvalidSynonyms
 
-KINDS = ("synonym", "abbreviation")
+KINDS = ("synonym", "abbreviation", "related")
 _DEFAULT_FILE = "synonyms.csv"
 
 

@@ -224,11 +224,18 @@ def test_an_added_group_changes_the_next_search_and_a_removed_one_undoes_it(clie
     assert preview(client, parties["requester"], **query)[0]["key"] == str(basic.id)
 
 
-def test_a_related_group_is_kept_for_people_but_not_rewritten(client, parties, session, now):
+def test_a_related_group_offers_the_near_term_scored_below_a_synonym(client, parties, session, now):
     registered, basic = vehicle_entries(session, parties, now)
-    add(client, parties["bureau"], "车辆识别代号|车辆识别代码", kind="related")
-    after = preview(client, parties["requester"], **VEHICLE_QUERY)
-    assert after[0]["key"] == str(basic.id)
+    group = add(client, parties["bureau"], "车辆识别代号|车辆识别代码", kind="related").get_json()
+    related = preview(client, parties["requester"], **VEHICLE_QUERY)
+    assert related[0]["key"] == str(registered.id)
+    assert {k: related[0]["explanation"][0][k] for k in ("requested", "matched", "kind", "score")} == \
+        {"requested": "车辆识别代码", "matched": "车辆识别代号", "kind": "related", "score": 0.85}
+    client.patch(f"{API}/synonyms/{group['id']}", json={"kind": "synonym", "lock_version": group["lock_version"]},
+                 headers=auth(parties["bureau"]))
+    same = preview(client, parties["requester"], **VEHICLE_QUERY)
+    assert (same[0]["explanation"][0]["kind"], same[0]["explanation"][0]["score"]) == ("synonym", 0.97)
+    assert same[0]["score"] > related[0]["score"]
 
 
 def test_in_the_background_the_old_index_answers_until_the_new_one_is_ready(client, parties, session, now):

@@ -19,8 +19,8 @@ class SynonymKind(Vocabulary):
 
 
 class Synonym(Timestamped, Authored, Base):
-    """A group of terms the matcher treats as one (``related`` ones are kept for people to read,
-    not rewritten: the engine knows no weaker kind of equivalence)."""
+    """A group of terms the matcher treats as one (``related`` ones as near terms: offered, at a
+    lower item score, and explained as such)."""
 
     __tablename__ = "synonyms"
 

@@ -28,9 +28,9 @@ MAX_TERM_CHARS = 50
 MAX_NOTE_CHARS = 500
 MAX_IMPORT_ROWS = 20_000
 MEANINGFUL = re.compile(r"\w")  # a letter, a digit or a CJK character: punctuation alone is no term
-# Kinds the matcher rewrites with; ``related`` (≈) is for people, the engine has no weaker kind.
+# The matcher's kind for each kind of group (a learned pair is a plain synonym).
 ENGINE_KIND = {SynonymKind.SYNONYM: "synonym", SynonymKind.ABBREVIATION: "abbreviation",
-               SynonymKind.LEARNED: "synonym"}
+               SynonymKind.RELATED: "related", SynonymKind.LEARNED: "synonym"}
 SORTABLE = {"id": Synonym.id, "terms": Synonym.terms, "kind": Synonym.kind,
             "created_at": Synonym.created_at, "updated_at": Synonym.updated_at}
 
@@ -283,7 +283,7 @@ EXPORT = Template("synonyms", (*SYNONYMS.columns, Column("demand", "来源需求
 
 
 def engine_synonyms(session: Session) -> matching.Synonyms:
-    """The built-in table merged with the database's groups (``related`` ones left out)."""
+    """The built-in table merged with the database's groups."""
     groups = [(ENGINE_KIND[kind], terms.split(SEPARATOR))
               for terms, kind in session.execute(select(Synonym.terms, Synonym.kind)) if kind in ENGINE_KIND]
     return matching.Synonyms.default().merged(matching.Synonyms(groups))

@@ -13,7 +13,7 @@ from catalog.models import DataElement
 MAX_NAMES = 300  # item names in one request
 MAX_NAME_CHARS = 100
 MAX_TITLE_CHARS = 200
-REASONS = {"exact": "名称相同", "synonym": "同义名称", "abbreviation": "简称与全称"}
+REASONS = {"exact": "名称相同", "synonym": "同义名称", "abbreviation": "简称与全称", "related": "相近名称"}
 
 
 def check(names: list[str], title: str) -> list[str]:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from matching import Query, Record
+from matching import CatalogIndex, Query, Record, Synonyms
 from matching.scoring import FEATURES
 
-from .matching_fixtures import CATALOG, fresh_index
+from .matching_fixtures import CATALOG, ELEMENTS, fresh_index
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -40,6 +40,21 @@ def test_requested_item_is_explained_with_its_kind(index, requested, matched, ki
     top = index.search(query).candidates[0]
     explanation = {m.requested: m for m in top.explanation}
     assert (explanation[requested].matched, explanation[requested].kind) == (matched, kind)
+
+
+def test_a_related_term_is_found_below_a_synonym_and_explained_as_related():
+    licence = Query("营业执照信息", items=["营业执照号"])
+    catalog = [*CATALOG, Record("ent-9", "市场主体登记信息", "", ["市场主体登记号", "主体名称"], "市场监督管理局")]
+
+    def top(kind):
+        synonyms = Synonyms([(kind, ["市场主体登记", "营业执照"])])
+        return CatalogIndex.build(catalog, synonyms=synonyms, elements=ELEMENTS).search(licence).candidates[0]
+
+    related, synonym = top("related"), top("synonym")
+    assert related.key == synonym.key == "ent-9"
+    item = related.explanation[0]
+    assert (item.requested, item.matched, item.kind, item.score) == ("营业执照号", "市场主体登记号", "related", 0.85)
+    assert synonym.explanation[0].kind == "synonym" and synonym.score > related.score
 
 
 def test_traditional_characters_match_their_simplified_entry(index):

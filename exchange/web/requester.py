@@ -34,8 +34,8 @@ requester_only = roles_required(Role.REQUESTER)
 PREVIEW_TOP = 5
 DOWNLOAD_FORMATS = ("csv", "xlsx", "json")
 BLOCKED = {r.value: r.label for r in UnmetReason}
-KINDS = {"exact": N_("完全一致"), "synonym": N_("同义词"), "abbreviation": N_("简称"), "related": N_("近义"), "fuzzy": N_("相近"),
-         "title": N_("见于名称"), "summary": N_("见于摘要"), "missing": N_("未找到")}
+KINDS = {"exact": N_("完全一致"), "synonym": N_("同义词"), "abbreviation": N_("简称"), "related": N_("近义"),
+         "fuzzy": N_("相近"), "title": N_("见于名称"), "summary": N_("见于摘要"), "missing": N_("未找到")}
 
 
 def _split_items(raw: str) -> list[str]:

@@ -331,8 +331,9 @@ def submission_action(entry_id: int, action: str):
 @bp.route("/elements")
 @bureau_only
 def elements():
-    args = list_args(sorts=("identifier",), default_sort="identifier", filters=("q",))
-    page = catalog.list_elements(db(), q=args.filters["q"] or None, page=args.page, page_size=args.page_size)
+    args = list_args(sorts=tuple(catalog.ELEMENT_SORTS), default_sort="identifier", filters=("q",))
+    page = catalog.list_elements(db(), q=args.filters["q"] or None, sort=args.sort, page=args.page,
+                                 page_size=args.page_size)
     return render_template("bureau/elements.html", page=page, args=args)
 
 
@@ -435,7 +436,7 @@ AUDIT_LABELS = {"object_id": N_("对象编号"), "actor_id": N_("操作者编号
 @bp.route("/audit")
 @bureau_only
 def audit_trail():
-    args = list_args(sorts=("id",), default_sort="-id", filters=AUDIT_FILTERS)
+    args = list_args(sorts=tuple(audit.EVENT_SORTS), default_sort="-id", filters=AUDIT_FILTERS)
     f, errors = args.filters, {}
     query = {"object_type": f["object_type"] or None, "action": f["action"] or None}
     for name in ("object_id", "actor_id"):
@@ -448,7 +449,7 @@ def audit_trail():
             errors[name] = problem
     if errors:
         flash(_("筛选条件有误：%(fields)s", fields="；".join(f"{_(AUDIT_LABELS[k])}{v}" for k, v in errors.items())), "error")
-    page = audit.query(db(), actor=actor(), page=args.page, page_size=args.page_size, **query)
+    page = audit.query(db(), actor=actor(), sort=args.sort, page=args.page, page_size=args.page_size, **query)
     return render_template("bureau/audit.html", page=page, args=args), 422 if errors else 200
 
 

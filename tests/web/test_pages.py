@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import time
 
 import openpyxl
 import pytest
@@ -18,6 +20,7 @@ from catalog.actors import SYSTEM
 from exchange import create_app
 from exchange.audit.models import AuditEvent
 from exchange.config import Settings
+from exchange.downloads import RETENTION
 from exchange.freshness.scan import scan
 from tests.conftest import auth, entry_fields
 
@@ -370,6 +373,21 @@ def test_an_import_with_a_bad_row_shows_the_problems_and_the_error_workbook(clie
     listing = list(workbook["错误清单"].iter_rows(values_only=True))
     assert listing[1][0] == 3 and "共享条件" in listing[1][3]
     assert "共 0 条" in text(client.get("/provider/entries"))
+
+
+def test_writing_an_error_workbook_removes_those_past_their_retention(client, provider, tmp_path):
+    folder = tmp_path / "files" / "import-errors"
+    folder.mkdir(parents=True)
+    old, recent = folder / "old-task.xlsx", folder / "recent-task.xlsx"
+    for path in (old, recent):
+        path.write_bytes(b"PK")
+    expired = time.time() - RETENTION.total_seconds() - 60
+    os.utime(old, (expired, expired))
+    sign_in(client, "tongji")
+    started = post(client, "/provider/import", {"file": (_template([BAD]), "catalog.csv")},
+                   content_type="multipart/form-data")
+    task_id = started.location.rsplit("/", 1)[1]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["recent-task.xlsx", f"{task_id}.xlsx"])
 
 
 def test_a_good_import_writes_drafts_and_says_how_many(client, provider):

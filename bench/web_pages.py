@@ -40,7 +40,8 @@ PAGES = {
     "tongji": ["/home", "/provider/entries", "/provider/entries?sort=name&page=5",
                "/provider/entries?q=人口&mounted=no", "/provider/flags", "/provider/demands",
                "/provider/entries/{first}"],
-    "admin": ["/admin/users", "/admin/departments", "/admin/settings"],
+    "admin": ["/admin/users", "/admin/users?sort=department", "/admin/departments", "/admin/departments?sort=-parent",
+              "/admin/settings", "/bureau/elements?sort=-name", "/bureau/audit", "/bureau/audit?sort=action"],
 }
 
 

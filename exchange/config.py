@@ -33,6 +33,7 @@ class Settings:
     probe_timeout: int = 10
     probe_concurrency: int = 8
     flag_escalation_days: int = 30
+    secure_cookies: bool = False
 
     HELP = {
         "database_url": "SQLAlchemy URL of the database; postgresql:// uses psycopg 3",
@@ -50,6 +51,7 @@ class Settings:
         "probe_timeout": "seconds one probe of a mounted table, file or API may take before it counts as failed",
         "probe_concurrency": "mounted resources probed at once (threads)",
         "flag_escalation_days": "days a flag may stay open before the scan escalates it to the bureau",
+        "secure_cookies": "send the login cookies over HTTPS only (on behind TLS; off for plain HTTP on one machine)",
     }
 
     @classmethod
@@ -59,7 +61,7 @@ class Settings:
         for f in fields(cls):
             raw = environ.get(PREFIX + f.name.upper())
             if raw is not None and raw != "":
-                values[f.name] = int(raw) if f.type == "int" else raw
+                values[f.name] = _parsed(f.name, f.type, raw)
         return replace(cls(**values), **overrides)
 
     @classmethod
@@ -101,3 +103,19 @@ class Settings:
     @property
     def storage_path(self) -> Path:
         return Path(self.storage_dir)
+
+
+SWITCH = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _parsed(name: str, kind: str, raw: str):
+    """An environment value as its setting's type; a bad one names the variable."""
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "bool":
+            return SWITCH[raw.strip().lower()]
+    except (KeyError, ValueError):
+        expected = "on or off" if kind == "bool" else "a whole number"
+        raise ValueError(f"{PREFIX}{name.upper()}: {raw!r} is not {expected}") from None
+    return raw

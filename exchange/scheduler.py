@@ -32,7 +32,7 @@ from .demands.services import awaiting as demands_awaiting
 from .freshness.models import JobRun
 from .freshness.rules import FreshnessConfig
 from .freshness.probe_job import run_probes
-from .freshness.runs import recorded
+from .freshness.runs import Progress, no_progress, recorded
 from .freshness.scan import scan
 from .notifications.services import SOON_DAYS, Channels, dispatch, remind
 from .sharing.services import awaiting as sharing_awaiting
@@ -96,8 +96,14 @@ def run_leased(sessions, *, job: str, holder: str, settings: Settings,
     if not acquire(sessions, job=job, holder=holder, now=now):
         log.info("job %s skipped: another scheduler holds its lease", job)
         return None
+    return run_held(sessions, job=job, holder=holder, settings=settings, now=now)
+
+
+def run_held(sessions, *, job: str, holder: str, settings: Settings, now: dt.datetime,
+             progress: Progress = no_progress):
+    """Run a job whose lease ``holder`` has taken (see :func:`acquire`), then let the lease go."""
     try:
-        return JOBS[job].run(sessions, now=now, settings=settings)
+        return JOBS[job].run(sessions, now=now, settings=settings, progress=progress)
     finally:
         release(sessions, job=job, holder=holder)
 
@@ -109,18 +115,18 @@ def _channels(settings: Settings) -> Channels:
     return Channels(smtp_url=settings.smtp_url, webhook_url=settings.webhook_url)
 
 
-def _scan(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+def _scan(sessions, *, now: dt.datetime, settings: Settings, progress: Progress = no_progress) -> JobRun:
     config = FreshnessConfig(timezone=settings.timezone, escalation_days=settings.flag_escalation_days)
-    return scan(sessions, now=now, config=config, channels=_channels(settings))
+    return scan(sessions, now=now, config=config, channels=_channels(settings), progress=progress)
 
 
-def _probe(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
+def _probe(sessions, *, now: dt.datetime, settings: Settings, progress: Progress = no_progress) -> JobRun:
     return run_probes(sessions, now=now, storage=settings.storage_path, timeout=settings.probe_timeout,
-                      concurrency=settings.probe_concurrency)
+                      concurrency=settings.probe_concurrency, progress=progress)
 
 
-def _rematch(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
-    return rematch(sessions, now=now)
+def _rematch(sessions, *, now: dt.datetime, settings: Settings, progress: Progress = no_progress) -> JobRun:
+    return rematch(sessions, now=now, progress=progress)
 
 
 def _remind(session, *, now: dt.datetime, settings: Settings) -> dict:
@@ -140,15 +146,15 @@ def _snapshot(session, *, now: dt.datetime, settings: Settings) -> dict:
 def with_settings(job: str, work) -> Callable[..., JobRun]:
     """A recorded job whose work also needs the settings its caller read."""
 
-    def run(sessions, *, now: dt.datetime, settings: Settings) -> JobRun:
-        return recorded(job, partial(work, settings=settings))(sessions, now=now)
+    def run(sessions, *, now: dt.datetime, settings: Settings, progress: Progress = no_progress) -> JobRun:
+        return recorded(job, partial(work, settings=settings))(sessions, now=now, progress=progress)
 
     return run
 
 
 @dataclass(frozen=True)
 class Job:
-    run: Callable
+    run: Callable  # (sessions, *, now, settings, progress=no_progress) -> JobRun
     trigger: Callable[[str], object]  # time zone → APScheduler trigger
     help: str
 

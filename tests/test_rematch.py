@@ -188,3 +188,13 @@ def test_closed_demands_are_left_alone(client, parties, session, sessions, now):
     session.commit()
     run = rematch(sessions, now=later(now, 1), engine=MatchEngine())
     assert run.counts["open_demands"] == 0 and run.counts["rematched"] == 0
+
+
+def test_the_job_reports_each_demand_matched_as_progress(client, parties, session, sessions, now):
+    published_entry(session, parties["stats_bureau"], now, name="企业登记信息")
+    for title in ("企业登记信息核验", "企业登记情况查询"):
+        submitted_demand(client, parties, title=title)
+    heard = []
+    run = rematch(sessions, now=later(now, 1), engine=MatchEngine(), progress=lambda *told: heard.append(told))
+    assert run.status is JobStatus.OK and run.counts["rematched"] == 2
+    assert heard == [("运行中", 0, 1), ("重新匹配需求", 1, 2), ("重新匹配需求", 2, 2), ("已完成", 1, 1)]

@@ -6,9 +6,12 @@ raises domain errors, and never commits (the caller owns the transaction).
 
 from .common import DEFAULT_CODE_FRONT, MAX_PAGE_SIZE, VISIBLE_TO_ALL, Page, ordering, paginate
 from .directory import (
+    DEPARTMENT_SORTS,
+    ELEMENT_SORTS,
     DepartmentData,
     create_department,
     create_element,
+    department_name,
     find_department,
     get_department,
     get_element,

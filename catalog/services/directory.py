@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..actors import Actor, Role
 from ..codes import parse_region_code, parse_uscc
 from ..errors import NotFound, ValidationError
 from ..models import DataElement, Department
 from ..vocab import DepartmentLevel
-from .common import Page, flush_unique, paginate
+from .common import Page, flush_unique, ordering, paginate
 
 # -- departments ---------------------------------------------------------------------------------
 
@@ -80,23 +80,43 @@ def get_department(session: Session, department_id: int) -> Department:
     return department
 
 
+def department_name(column):
+    """The name of the department ``column`` holds the id of: an expression to sort by."""
+    named = aliased(Department)
+    return select(named.name).where(named.id == column).scalar_subquery()
+
+
+DEPARTMENT_SORTS = {"name": Department.name, "code": Department.code, "level": Department.level,
+                    "region_code": Department.region_code, "parent": department_name(Department.parent_id)}
+
+
 def list_departments(
-    session: Session, *, q: str | None = None, page: int = 1, page_size: int = 50
+    session: Session, *, q: str | None = None, sort: str = "name", page: int = 1, page_size: int = 50
 ) -> Page:
+    """Departments by name or code, sorted by any of ``DEPARTMENT_SORTS`` (``-`` for descending)."""
     stmt = select(Department)
     if q:
         stmt = stmt.where(or_(Department.name.contains(q), Department.code == q.upper()))
-    return paginate(session, stmt.order_by(Department.name), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, DEPARTMENT_SORTS, Department.id)), page=page,
+                    page_size=page_size)
 
 
 # -- data elements -------------------------------------------------------------------------------
 
 
-def list_elements(session: Session, *, q: str | None = None, page: int = 1, page_size: int = 50):
+ELEMENT_SORTS = {"identifier": DataElement.identifier, "name": DataElement.name,
+                 "english_name": DataElement.english_name, "data_type": DataElement.data_type,
+                 "format": DataElement.format}
+
+
+def list_elements(session: Session, *, q: str | None = None, sort: str = "identifier", page: int = 1,
+                  page_size: int = 50):
+    """Data elements by name or identifier, sorted by any of ``ELEMENT_SORTS``."""
     stmt = select(DataElement)
     if q:
         stmt = stmt.where(or_(DataElement.name.contains(q), DataElement.identifier == q))
-    return paginate(session, stmt.order_by(DataElement.identifier), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, ELEMENT_SORTS, DataElement.id)), page=page,
+                    page_size=page_size)
 
 
 def get_element(session: Session, element_id: int) -> DataElement:

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalog.actors import Actor, Role
 from catalog.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from catalog.services import find_department, ordering, paginate
+from catalog.services import department_name, find_department, ordering, paginate
 
 from .models import ApiToken, User
 
@@ -136,6 +136,7 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int, now: dt.datet
 # -- managing users (the admin) -------------------------------------------------------------------
 
 USER_SORTS = {"username": User.username, "display_name": User.display_name, "role": User.role,
+              "department": department_name(User.department_id), "active": User.active,
               "created_at": User.created_at, "updated_at": User.updated_at}
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from catalog.actors import Actor, Role
 from catalog.errors import CatalogError
-from catalog.services import Page, paginate
+from catalog.services import Page, ordering, paginate
 
 from .models import GENESIS, AuditChainHead, AuditEvent
 
@@ -329,10 +329,10 @@ def verify(bind: Session | Connection, *, batch: int = 2_000) -> Verification:
 def query(
     session: Session, *, actor: Actor, object_type: str | None = None, object_id: int | None = None,
     actor_id: int | None = None, action: str | None = None, since: dt.datetime | None = None,
-    until: dt.datetime | None = None, page: int = 1, page_size: int = 50,
+    until: dt.datetime | None = None, sort: str = "-id", page: int = 1, page_size: int = 50,
 ) -> Page:
-    """Events, newest first, by object, actor, action and time (``since`` ≤ at < ``until``).
-    Only the bureau and the admin read the trail."""
+    """Events, newest first (or by any of ``EVENT_SORTS``), by object, actor, action and time
+    (``since`` ≤ at < ``until``).  Only the bureau and the admin read the trail."""
     actor.require_role(Role.BUREAU, Role.ADMIN, action="查看审计日志")
     stmt = select(AuditEvent)
     equal = {AuditEvent.object_type: object_type, AuditEvent.object_id: object_id,
@@ -344,4 +344,8 @@ def query(
         stmt = stmt.where(AuditEvent.at >= since)
     if until is not None:
         stmt = stmt.where(AuditEvent.at < until)
-    return paginate(session, stmt.order_by(AuditEvent.id.desc()), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, EVENT_SORTS, AuditEvent.id)), page=page, page_size=page_size)
+
+
+EVENT_SORTS = {"id": AuditEvent.id, "at": AuditEvent.at, "actor": AuditEvent.actor_name, "action": AuditEvent.action,
+               "object": AuditEvent.object_type}

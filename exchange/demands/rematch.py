@@ -13,7 +13,8 @@ job's last successful run can affect are matched again:
 
 When more entries changed than there are open demands (the first run, a bulk import) every open
 demand is matched again. Confirmed and rejected verdicts are kept (a rejected entry is never
-offered again). One transaction, recorded as a job run with its counts.
+offered again). One transaction, recorded as a job run with its counts. A ``progress(stage, done,
+total)`` callback hears of the changed entries searched and of the demands matched, one by one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from catalog.models import CatalogEntry
 from catalog.search import changed_since
 
 from ..freshness.models import JobRun, JobStatus
-from ..freshness.runs import run_recorded
+from ..freshness.runs import Progress, no_progress, run_recorded
 from .matching import MatchEngine, match_with
 from .models import Demand, DemandMatch, DemandStatus
 
@@ -39,14 +40,18 @@ REMATCHED = (DemandStatus.SUBMITTED, DemandStatus.ACCEPTED, DemandStatus.MATCHED
 OPEN = Demand.status.in_(REMATCHED)
 REACH = 30  # demands kept per changed entry in the reverse search (the closest ones)
 _ENGINE = MatchEngine()  # the scheduler process keeps its index between runs
+SEARCHING, MATCHING = "查找受影响的需求", "重新匹配需求"  # the stages reported, with entries / demands done
 
 
-def rematch(sessions, *, now: dt.datetime, engine: MatchEngine | None = None) -> JobRun:
+def rematch(sessions, *, now: dt.datetime, engine: MatchEngine | None = None,
+            progress: Progress = no_progress) -> JobRun:
     """Run the job in one transaction; return its run record (``failed`` with the error)."""
-    return run_recorded(sessions, job=JOB, work=partial(rematch_counts, engine=engine or _ENGINE), now=now)
+    work = partial(rematch_counts, engine=engine or _ENGINE, progress=progress)
+    return run_recorded(sessions, job=JOB, work=work, now=now, progress=progress)
 
 
-def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine) -> dict:
+def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine,
+                   progress: Progress = no_progress) -> dict:
     since = last_success(session)
     if since is not None and since > now:  # the clock was set back: entries changed since carry earlier times
         engine.forget()
@@ -59,8 +64,9 @@ def rematch_counts(session: Session, *, now: dt.datetime, engine: MatchEngine) -
     if changed is None or changed >= open_count:
         affected = None  # every open demand
     else:
-        affected = linked(session, since) | reachable(session, engine, since, now)
-    return {**counts, **_match_all(session, engine, affected, now)}
+        affected = linked(session, since) | reachable(session, engine, since, now, progress=partial(progress, SEARCHING))
+    total = open_count if affected is None else len(affected)
+    return {**counts, **_match_all(session, engine, affected, now, progress=partial(progress, MATCHING), total=total)}
 
 
 def last_success(session: Session) -> dt.datetime | None:
@@ -78,39 +84,45 @@ def linked(session: Session, since: dt.datetime) -> set[int]:
     return set(session.scalars(stmt))
 
 
-def reachable(session: Session, engine: MatchEngine, since: dt.datetime, now: dt.datetime) -> set[int]:
-    """Open demands that share meaningful words with a changed entry."""
+def reachable(session: Session, engine: MatchEngine, since: dt.datetime, now: dt.datetime,
+              progress=lambda done, total: None) -> set[int]:
+    """Open demands that share meaningful words with a changed entry (``progress(done, total)``:
+    changed entries searched)."""
     demands = session.scalars(select(Demand).where(OPEN).options(selectinload(Demand.items)))
     records = [matching.Record(key=str(d.id), title=d.title, summary=d.description or "",
                                items=tuple(i.name for i in d.items)) for d in demands]
     index = matching.CatalogIndex.build(records, synonyms=engine.refresh(session, now).synonyms,
                                         config=engine.config)
     entries = session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(changed_since(since)))
-                              .options(selectinload(CatalogEntry.items)))
+                              .options(selectinload(CatalogEntry.items))).all()
     found: set[int] = set()
-    for entry in entries:
+    for done, entry in enumerate(entries, 1):
         query = matching.Query(title=entry.name, description=entry.summary or "",
                                items=tuple(i.name for i in entry.items)[: index.config.max_items])
         try:
             found.update(int(c.key) for c in index.search(query, top_k=REACH).candidates)
         except matching.MatchingError:
-            continue  # nothing meaningful in the entry's text: it can answer no demand
+            pass  # nothing meaningful in the entry's text: it can answer no demand
+        progress(done, len(entries))
     return found
 
 
-def _match_all(session: Session, engine: MatchEngine, ids: set[int] | None, now: dt.datetime) -> dict:
-    """Match the demands (None: every open one) against the refreshed catalog."""
+def _match_all(session: Session, engine: MatchEngine, ids: set[int] | None, now: dt.datetime, *,
+               progress=lambda done, total: None, total: int = 0) -> dict:
+    """Match the demands (None: every open one, ``total`` of them) against the refreshed catalog,
+    telling ``progress(done, total)`` after each."""
     counts = {"rematched": 0, "matched": 0, "unmet": 0, "failed": 0}
     stmt = select(Demand).where(OPEN).options(selectinload(Demand.items), selectinload(Demand.matches))
     if ids is not None:
         stmt = stmt.where(id_in(session, Demand.id, sorted(ids)))
     index = engine.refresh(session, now)
-    for demand in session.scalars(stmt):
+    for done, demand in enumerate(session.scalars(stmt), 1):
         try:
             result = match_with(session, demand=demand, index=index, now=now)
         except matching.MatchingError:
             counts["failed"] += 1
-            continue
-        counts["rematched"] += 1
-        counts["matched" if result.matched else "unmet"] += 1
+        else:
+            counts["rematched"] += 1
+            counts["matched" if result.matched else "unmet"] += 1
+        progress(done, total)
     return counts

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from catalog.actors import Actor, Role
 from catalog.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from catalog.models import CatalogEntry
-from catalog.services import Page, paginate
+from catalog.services import Page, ordering, paginate
 
 from ..notifications.services import Channels, notify
 from .chase import bureau_user_ids
@@ -81,8 +81,9 @@ def get_exemption(session: Session, *, actor: Actor, exemption_id: int) -> Exemp
 
 def list_exemptions(session: Session, *, actor: Actor, now: dt.datetime, status: str | None = None,
                     kind: str | None = None, entry_id: int | None = None, department_id: int | None = None,
-                    active: bool | None = None, page: int = 1, page_size: int = 20) -> Page:
-    """Requests, newest first; providers see their own department's, the bureau and admin all."""
+                    active: bool | None = None, sort: str = "-id", page: int = 1, page_size: int = 20) -> Page:
+    """Requests, newest first (or by any of ``EXEMPTION_SORTS``); providers see their own
+    department's, the bureau and admin all."""
     department_id = visible_department(actor, department_id, what="豁免申请")
     stmt = select(Exemption)
     filters = {Exemption.status: status and ExemptionStatus.parse(status), Exemption.kind: kind and _kind(kind),
@@ -93,7 +94,13 @@ def list_exemptions(session: Session, *, actor: Actor, now: dt.datetime, status:
     if active is not None:
         running = (Exemption.status == ExemptionStatus.GRANTED) & (Exemption.ends_at > now)
         stmt = stmt.where(running if active else ~running)
-    return paginate(session, stmt.order_by(Exemption.id.desc()), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, EXEMPTION_SORTS, Exemption.id)), page=page,
+                    page_size=page_size)
+
+
+EXEMPTION_SORTS = {"id": Exemption.id, "entry": select(CatalogEntry.name).where(CatalogEntry.id == Exemption.entry_id)
+                   .scalar_subquery(), "kind": Exemption.kind, "requested_at": Exemption.requested_at,
+                   "status": Exemption.status, "ends_at": Exemption.ends_at}
 
 
 def _kind(raw: str) -> FlagKind:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
@@ -22,9 +23,10 @@ from catalog.models import MountedResource
 
 from .models import JobRun, ProbeResult
 from .probes import Outcome, Target, probe_all
-from .runs import run_recorded
+from .runs import Progress, no_progress, run_recorded
 
 JOB = "resource-probes"
+PROBING = "探测挂接资源"  # the stage reported while probes run
 MOUNTS = MountedResource.__table__
 RESULTS = ProbeResult.__table__
 
@@ -71,13 +73,15 @@ def _update_mounts(session: Session, floor: int, now: dt.datetime) -> None:
 
 
 def run_probes(sessions: sessionmaker[Session], *, now: dt.datetime, storage: Path, timeout: float,
-               concurrency: int) -> JobRun:
-    """Probe every active mount and record the results, as one recorded run of the job."""
+               concurrency: int, progress: Progress = no_progress) -> JobRun:
+    """Probe every active mount and record the results, as one recorded run of the job
+    (``progress`` hears of each probe as it ends: mounts probed of all)."""
 
     def work(session: Session, *, now: dt.datetime) -> dict:
         with session_scope(sessions) as reading:
             found = targets(reading)
-        outcomes = probe_all(found, storage=storage, timeout=timeout, concurrency=concurrency)
+        outcomes = probe_all(found, storage=storage, timeout=timeout, concurrency=concurrency,
+                             progress=partial(progress, PROBING))
         return record_outcomes(session, outcomes, now=now)
 
-    return run_recorded(sessions, job=JOB, work=work, now=now)
+    return run_recorded(sessions, job=JOB, work=work, now=now, progress=progress)

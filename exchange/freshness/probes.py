@@ -219,8 +219,10 @@ PROBES: dict[MountKind, Callable[..., Observed]] = {
 # -- many probes ----------------------------------------------------------------------------------
 
 
-def probe_all(targets: Sequence[Target], *, storage: Path, timeout: float, concurrency: int) -> list[Outcome]:
-    """Probe every target, ``concurrency`` at a time; one outcome per target, in no set order."""
+def probe_all(targets: Sequence[Target], *, storage: Path, timeout: float, concurrency: int,
+              progress: Callable[[int, int], None] = lambda done, total: None) -> list[Outcome]:
+    """Probe every target, ``concurrency`` at a time; one outcome per target, in no set order.
+    ``progress(done, total)`` is told as each probe ends."""
     if not targets:
         return []
     rounds = math.ceil(len(targets) / max(1, concurrency))
@@ -231,6 +233,7 @@ def probe_all(targets: Sequence[Target], *, storage: Path, timeout: float, concu
     try:
         for future in as_completed(futures, timeout=guard):
             outcomes.append(future.result())
+            progress(len(outcomes), len(targets))
     except PoolTimeout:
         done = {o.mount_id for o in outcomes}
         outcomes += [Outcome(t.mount_id, False, Health.UNREACHABLE, round(guard * 1000),

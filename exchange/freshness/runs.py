@@ -21,13 +21,22 @@ ERROR_KEPT = 2000  # characters of a failure's message kept on the run
 log = logging.getLogger(__name__)
 
 Work = Callable[..., dict]  # (session, *, now) -> counts
+Progress = Callable[[str, int, int], None]  # (stage, done, total): what a caller shows while a job runs
+RUNNING, FINISHED = "运行中", "已完成"  # the stages every recorded job reports, at its start and its end
 
 
-def run_recorded(sessions, *, job: str, work: Work, now: dt.datetime) -> JobRun:
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress callback: nobody is watching."""
+
+
+def run_recorded(sessions, *, job: str, work: Work, now: dt.datetime, progress: Progress = no_progress) -> JobRun:
     started = time.perf_counter()
+    progress(RUNNING, 0, 1)
     try:
         with session_scope(sessions) as session:
-            return _record(session, job, now, started, work(session, now=now))
+            counts = work(session, now=now)
+            progress(FINISHED, 1, 1)
+            return _record(session, job, now, started, counts)
     except Exception as exc:  # noqa: BLE001 - a failed job is a failed run, not a crash
         log.exception("job %s failed", job)
         with session_scope(sessions) as session:
@@ -35,10 +44,10 @@ def run_recorded(sessions, *, job: str, work: Work, now: dt.datetime) -> JobRun:
 
 
 def recorded(job: str, work: Work) -> Callable[..., JobRun]:
-    """The job as ``(sessions, *, now) -> JobRun``, the shape the scheduler runs."""
+    """The job as ``(sessions, *, now, progress) -> JobRun``, the shape the scheduler runs."""
 
-    def run(sessions, *, now: dt.datetime) -> JobRun:
-        return run_recorded(sessions, job=job, work=work, now=now)
+    def run(sessions, *, now: dt.datetime, progress: Progress = no_progress) -> JobRun:
+        return run_recorded(sessions, job=job, work=work, now=now, progress=progress)
 
     return run
 

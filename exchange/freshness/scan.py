@@ -35,7 +35,7 @@ from ..notifications.services import Channels
 from .chase import notify_bureau, notify_departments
 from .models import Exemption, ExemptionStatus, Flag, FlagKind, JobRun
 from .rules import DEFAULT, FreshnessConfig, cutoffs, declared_update, flagged_clause, json_object, observed_change
-from .runs import run_recorded
+from .runs import Progress, no_progress, run_recorded
 
 JOB = "freshness-scan"
 REANALYZE_AFTER = 10_000  # flags opened in one scan past which the planner's statistics are refreshed
@@ -43,10 +43,11 @@ FLAGS = Flag.__table__
 
 
 def scan(session_factory: sessionmaker[Session], *, now: dt.datetime,
-         config: FreshnessConfig = DEFAULT, channels: Channels = Channels()) -> JobRun:
+         config: FreshnessConfig = DEFAULT, channels: Channels = Channels(),
+         progress: Progress = no_progress) -> JobRun:
     """Run the scan in one transaction; return its run record (status ``failed`` on an error)."""
     work = partial(scan_counts, config=config, channels=channels)
-    return run_recorded(session_factory, job=JOB, work=work, now=now)
+    return run_recorded(session_factory, job=JOB, work=work, now=now, progress=progress)
 
 
 def scan_counts(session: Session, *, now: dt.datetime, config: FreshnessConfig = DEFAULT,

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from catalog.actors import Actor, Role
 from catalog.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from catalog.models import CatalogEntry
-from catalog.services import VISIBLE_TO_ALL, Page, ordering, paginate
+from catalog.services import VISIBLE_TO_ALL, Page, department_name, ordering, paginate
 from catalog.vocab import SharingType
 
 from ..demands.models import Demand, DemandStatus, DemandStep, UnmetReason
@@ -200,12 +200,17 @@ def visible_grants(actor: Actor) -> Select:
     return stmt.where(or_(Grant.grantee_id == actor.department_id, CatalogEntry.provider_id == actor.department_id))
 
 
-def list_grants(session: Session, *, actor: Actor, active_at: dt.datetime | None = None,
+GRANT_SORTS = {"id": Grant.id, "entry": CatalogEntry.name, "provider": department_name(CatalogEntry.provider_id),
+               "granted_at": Grant.granted_at, "expires_at": Grant.expires_at}
+
+
+def list_grants(session: Session, *, actor: Actor, active_at: dt.datetime | None = None, sort: str = "-id",
                 page: int = 1, page_size: int = 20) -> Page:
+    """The grants the actor may see (newest first by default; any of ``GRANT_SORTS``)."""
     stmt = visible_grants(actor)
     if active_at is not None:
         stmt = stmt.where(Grant.revoked_at.is_(None), Grant.expires_at > active_at)
-    return paginate(session, stmt.order_by(Grant.id.desc()), page=page, page_size=page_size)
+    return paginate(session, stmt.order_by(*ordering(sort, GRANT_SORTS, Grant.id)), page=page, page_size=page_size)
 
 
 def get_grant(session: Session, *, actor: Actor, grant_id: int) -> Grant:

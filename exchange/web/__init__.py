@@ -34,8 +34,11 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the login
     app.config.setdefault("REMEMBER_COOKIE_DURATION", dt.timedelta(days=14))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", settings.secure_cookies)  # EXCHANGE_SECURE_COOKIES: HTTPS only
+    # Flask has defaults of its own for these (so setdefault would keep them): set them outright
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.secure_cookies)
     app.config["EXCHANGE_IDLE"] = dt.timedelta(minutes=settings.session_minutes)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(HERE / "translations"))
     app.extensions["exchange_tasks"] = Tasks()

@@ -138,8 +138,9 @@ def departments():
             flash(_("已添加部门 %(name)s", name=created.name), "success")
             return redirect(url_for("admin.departments"))
         errors, status = field_errors(refused), refused.status
-    args = list_args(sorts=("name",), default_sort="name", filters=("q",))
-    page = services.list_departments(db(), q=args.filters["q"] or None, page=args.page, page_size=args.page_size)
+    args = list_args(sorts=tuple(services.DEPARTMENT_SORTS), default_sort="name", filters=("q",))
+    page = services.list_departments(db(), q=args.filters["q"] or None, sort=args.sort, page=args.page,
+                                     page_size=args.page_size)
     return render_template("admin/departments.html", page=page, args=args, values=values, errors=errors,
                            levels=[(lv.label, lv.label) for lv in DepartmentLevel]), status
 

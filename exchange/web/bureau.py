@@ -5,14 +5,15 @@ submissions, data elements, job runs with "run now", and the audit trail with it
 from __future__ import annotations
 
 import datetime as dt
-
+import uuid
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from catalog import services as catalog
 from catalog.actors import Role
-from catalog.errors import ValidationError
+from catalog.errors import CatalogError, ValidationError
 from catalog.services import Page
 from catalog.vocab import DepartmentLevel, EntryStatus, SharingType
 
@@ -33,16 +34,21 @@ from ..oversight import RUN_SORTS, list_job_runs
 from .auth import actor, roles_required
 from .i18n import N_
 from .pages import ListArgs, attempt, blank_to_none, list_args
+from .tasks import tasks
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 bureau_only = roles_required(Role.BUREAU, Role.ADMIN)
 SUBMISSION_SORTS = ("name", "resource_code", "updated_at")
 
 
-def _jobs() -> dict:
-    from ..scheduler import JOBS  # the scheduler module pulls in APScheduler: only when a page needs it
+def _scheduler():
+    from .. import scheduler  # the scheduler module pulls in APScheduler: only when a page needs it
 
-    return JOBS
+    return scheduler
+
+
+def _jobs() -> dict:
+    return _scheduler().JOBS
 
 
 # -- the dashboards (read from the daily snapshots) ----------------------------------------------
@@ -325,8 +331,9 @@ def submission_action(entry_id: int, action: str):
 @bp.route("/elements")
 @bureau_only
 def elements():
-    args = list_args(sorts=("identifier",), default_sort="identifier", filters=("q",))
-    page = catalog.list_elements(db(), q=args.filters["q"] or None, page=args.page, page_size=args.page_size)
+    args = list_args(sorts=tuple(catalog.ELEMENT_SORTS), default_sort="identifier", filters=("q",))
+    page = catalog.list_elements(db(), q=args.filters["q"] or None, sort=args.sort, page=args.page,
+                                 page_size=args.page_size)
     return render_template("bureau/elements.html", page=page, args=args)
 
 
@@ -351,17 +358,69 @@ def jobs():
 @bp.route("/jobs/<name>/run", methods=["POST"])
 @bureau_only
 def job_run(name: str):
-    _run_job(name)
-    return redirect(url_for("bureau.jobs", job=name))
+    """Start a job now as a background task and go to its progress page (or say it is running)."""
+    _job_named(name)
+    holder = _lease(name)
+    if holder is None:
+        return redirect(url_for("bureau.jobs", job=name))
+    rt = runtime()
+    work = partial(_job_work, name=name, holder=holder, sessions=rt.sessions, settings=rt.settings, now=rt.now())
+    task = tasks().start(owner_id=actor().user_id, title=N_("立即运行任务"), subject=name, work=work,
+                         on_error=_job_failed, links=[(N_("查看运行记录"), "bureau.jobs", {"job": name})])
+    return redirect(url_for("tasks.task_page", task_id=task.id))
 
 
-def _run_job(name: str) -> None:
-    """Run a scheduled job now, in its own transaction, and say how it went."""
+JOB_STAGES = (N_("运行中"), N_("已完成"), N_("查找受影响的需求"), N_("重新匹配需求"), N_("探测挂接资源"))  # jobs report these
+
+
+class JobFailed(CatalogError):
+    code = "job_failed"
+
+
+def _job_work(_session, progress, *, name: str, holder: str, sessions, settings, now) -> dict:
+    """The task: run the job under the lease taken for it; its counts, or its failure."""
+    run = _scheduler().run_held(sessions, job=name, holder=holder, settings=settings, now=now, progress=progress)
+    if run.error:
+        raise JobFailed(N_("任务运行失败"), details=run.error)
+    return {N_("耗时（毫秒）"): run.duration_ms, **shown_counts(run.counts)}
+
+
+def _job_failed(task, exc: CatalogError) -> None:
+    task.detail = str(exc.details or "")
+
+
+def shown_counts(counts: dict) -> dict:
+    """A run's counts as the progress page lists them: a nested count on one line."""
+    return {key: " ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict)
+            else value for key, value in (counts or {}).items()}
+
+
+def _job_named(name: str):
     job = _jobs().get(name)
     if job is None:
         abort(404)
-    db().commit()  # end this request's own transaction: the job runs and records itself in its own
-    run = job.run(runtime().sessions, now=runtime().now(), settings=runtime().settings)
+    return job
+
+
+def _lease(name: str) -> str | None:
+    """Take the job's lease for a run started here; None (and say so) while a run holds it.
+    Ends the request's own transaction first: the job runs and records itself in its own."""
+    db().commit()
+    holder = f"{_scheduler().holder_name()}:web-{uuid.uuid4().hex[:12]}"
+    if _scheduler().acquire(runtime().sessions, job=name, holder=holder, now=runtime().now()):
+        return holder
+    flash(_("任务 %(name)s 正在运行（定时运行或他人刚刚启动），请等它结束后再试", name=name), "error")
+    return None
+
+
+def _run_job(name: str) -> None:
+    """Run a scheduled job now, in the request, under its lease, and say how it went."""
+    _job_named(name)
+    holder = _lease(name)
+    if holder is None:
+        return
+    run = _scheduler().run_held(runtime().sessions, job=name, holder=holder, settings=runtime().settings,
+                                now=runtime().now())
     if run.error:
         flash(_("任务 %(name)s 运行失败：%(error)s", name=name, error=run.error), "error")
     else:
@@ -377,7 +436,7 @@ AUDIT_LABELS = {"object_id": N_("对象编号"), "actor_id": N_("操作者编号
 @bp.route("/audit")
 @bureau_only
 def audit_trail():
-    args = list_args(sorts=("id",), default_sort="-id", filters=AUDIT_FILTERS)
+    args = list_args(sorts=tuple(audit.EVENT_SORTS), default_sort="-id", filters=AUDIT_FILTERS)
     f, errors = args.filters, {}
     query = {"object_type": f["object_type"] or None, "action": f["action"] or None}
     for name in ("object_id", "actor_id"):
@@ -390,7 +449,7 @@ def audit_trail():
             errors[name] = problem
     if errors:
         flash(_("筛选条件有误：%(fields)s", fields="；".join(f"{_(AUDIT_LABELS[k])}{v}" for k, v in errors.items())), "error")
-    page = audit.query(db(), actor=actor(), page=args.page, page_size=args.page_size, **query)
+    page = audit.query(db(), actor=actor(), sort=args.sort, page=args.page, page_size=args.page_size, **query)
     return render_template("bureau/audit.html", page=page, args=args), 422 if errors else 200
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from catalog.actors import Role
 
 from ..app import db, runtime
-from ..freshness.exemptions import decide_exemption, list_exemptions, request_exemption
+from ..freshness.exemptions import EXEMPTION_SORTS, decide_exemption, list_exemptions, request_exemption
 from ..freshness.models import Flag, ExemptionStatus
 from .auth import actor, roles_required
 from .pages import attempt, list_args
@@ -23,9 +23,9 @@ STATUSES = [(s.value, s.label) for s in ExemptionStatus]
 @bp.route("")
 @roles_required(Role.PROVIDER, Role.BUREAU, Role.ADMIN)
 def listing():
-    args = list_args(sorts=("id",), default_sort="-id", filters=("status",))
+    args = list_args(sorts=tuple(EXEMPTION_SORTS), default_sort="-id", filters=("status",))
     status = args.filters["status"] if args.filters["status"] in {s for s, _label in STATUSES} else None
-    page = list_exemptions(db(), actor=actor(), now=runtime().now(), status=status, page=args.page,
+    page = list_exemptions(db(), actor=actor(), now=runtime().now(), status=status, sort=args.sort, page=args.page,
                            page_size=args.page_size)
     return render_template("exemptions/list.html", page=page, args=args, statuses=STATUSES,
                            deciding=actor().oversees_all, today=runtime().now().date())

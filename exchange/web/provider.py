@@ -20,6 +20,7 @@ from ..api.catalog import _entry_fields as entry_fields
 from ..app import db, runtime
 from ..audit.services import record_import
 from ..demands.models import DemandStatus
+from ..downloads import error_workbook, new_error_workbook
 from ..demands.services import DEMAND_SORTS, DemandFilter, act, get_demand, list_demands
 from ..demands.services import history as demand_history
 from ..freshness.models import FlagKind
@@ -243,8 +244,7 @@ def import_form():
 
 
 def _start_import(sheet, file_name: str, *, dry_run: bool):
-    who, now = actor(), runtime().now()
-    error_dir = runtime().settings.storage_path / "import-errors"
+    who, now, storage = actor(), runtime().now(), runtime().settings.storage_path
 
     def work(session, progress) -> dict:
         session.info["actor"] = who
@@ -259,9 +259,8 @@ def _start_import(sheet, file_name: str, *, dry_run: bool):
     def failed(task, exc: CatalogError) -> None:
         if not isinstance(exc, ImportFailed):
             return
-        error_dir.mkdir(parents=True, exist_ok=True)
         rows = {number: record for number, record in sheet.records()}
-        write_error_workbook(exc.problems, error_dir / f"{task.id}.xlsx", template=CATALOG, rows=rows)
+        write_error_workbook(exc.problems, new_error_workbook(storage, task.id, now=now), template=CATALOG, rows=rows)
         task.problems = [p.as_dict() for p in exc.problems[:50]]
         task.links.append((N_("下载错误工作簿"), "provider.import_errors", {"task_id": task.id}))
         task.links.append((N_("重新导入"), "provider.import_form", {}))
@@ -275,7 +274,7 @@ def _start_import(sheet, file_name: str, *, dry_run: bool):
 @provider_only
 def import_errors(task_id: str):
     task = own_task(task_id)
-    path = runtime().settings.storage_path / "import-errors" / f"{task.id}.xlsx"
+    path = error_workbook(runtime().settings.storage_path, task.id)
     if not path.is_file():
         abort(404)
     return send_file(path.resolve(), as_attachment=True, download_name="导入错误.xlsx")

@@ -23,7 +23,7 @@ from ..demands.services import DEMAND_SORTS, DemandData, DemandFilter, act, crea
 from ..sharing import delivery
 from ..sharing.download import streamed
 from ..sharing.models import ApplicationStatus
-from ..sharing.services import APPLICATION_SORTS, apply, list_applications, list_grants
+from ..sharing.services import APPLICATION_SORTS, GRANT_SORTS, apply, list_applications, list_grants
 from .auth import actor, roles_required
 from .i18n import N_
 from .pages import attempt, blank_to_none, field_errors, list_args
@@ -230,10 +230,11 @@ def applications():
 @bp.route("/grants")
 @requester_only
 def grants():
-    args = list_args(sorts=("id",), default_sort="-id", filters=("active",))
+    args = list_args(sorts=tuple(GRANT_SORTS), default_sort="-id", filters=("active",))
     args.filters["active"] = request.args.get("active", "yes")
     active_at = runtime().now() if args.filters["active"] == "yes" else None
-    page = list_grants(db(), actor=actor(), active_at=active_at, page=args.page, page_size=args.page_size)
+    page = list_grants(db(), actor=actor(), active_at=active_at, sort=args.sort, page=args.page,
+                       page_size=args.page_size)
     return render_template("requester/grants.html", page=page, args=args, now=runtime().now(),
                            formats=DOWNLOAD_FORMATS, active=[("yes", N_("有效的")), ("all", N_("全部（含过期、吊销）"))])
 

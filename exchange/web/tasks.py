@@ -3,9 +3,14 @@
 A task runs a function ``work(session, progress)`` in its own database session (committed when
 it returns, rolled back when it raises).  ``progress(stage, done, total)`` updates what
 ``GET /tasks/<id>.json`` reports; the page at ``/tasks/<id>`` shows a bar and reloads when the task
-ends.  Tasks live in the serving process (one per user at a time is plenty for imports); an app
-given a session factory (tests bound to one connection) runs them inline, in the request's own
-session, the same way.
+ends.  Only the user who started a task sees it (anyone else gets a 404, running or finished).
+
+Tasks live in the memory of the serving process that started them: the last ``KEEP`` finished ones
+are remembered (the oldest finished are forgotten first; running ones never), and a restart forgets
+them all.  With several worker processes (gunicorn) a task's page is found only by the worker that
+started it, so run a single worker or route each user to one worker (sticky sessions); what a task
+writes (imports, job runs) is in the database either way.  An app given a session factory (tests
+bound to one connection) runs tasks inline, in the request's own session, the same way.
 """
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ class Task:
     id: str
     owner_id: int
     title: str
+    subject: str = ""  # what the task works on, shown after the title as it is (a job's name)
     stage: str = ""
     done: int = 0
     total: int = 0
     state: str = "running"  # running, done, failed
     message: str = ""
+    detail: str = ""  # shown under a failure's message as it is (a job's error)
     result: dict = field(default_factory=dict)
     next_url: str | None = None  # where the page goes when the task ends well
     links: list[tuple[str, str, dict]] = field(default_factory=list)  # (label, endpoint, arguments)
@@ -72,12 +79,10 @@ class Tasks:
         self._lock = threading.Lock()
 
     def start(self, *, owner_id: int, title: str, work: Work, on_error: Failed | None = None,
-              next_url: str | None = None) -> Task:
-        task = Task(id=uuid.uuid4().hex, owner_id=owner_id, title=title, next_url=next_url)
-        with self._lock:
-            self._tasks[task.id] = task
-            for old in list(self._tasks)[:-KEEP]:
-                del self._tasks[old]
+              next_url: str | None = None, subject: str = "", links: list | None = None) -> Task:
+        task = Task(id=uuid.uuid4().hex, owner_id=owner_id, title=title, next_url=next_url, subject=subject,
+                    links=list(links or []))
+        self.remember(task)
         rt = runtime()
         if rt.engine is None:  # tests: the session factory is bound to the test's connection
             _run(task, _request_scope, work, on_error)
@@ -87,6 +92,14 @@ class Tasks:
             threading.Thread(target=_in_app, args=(app, task, scope, work, on_error),
                              name=f"task-{task.id[:8]}", daemon=True).start()
         return task
+
+    def remember(self, task: Task) -> None:
+        """Keep ``task``; past ``KEEP`` finished tasks, forget the oldest finished ones."""
+        with self._lock:
+            self._tasks[task.id] = task
+            finished = [key for key, kept in self._tasks.items() if kept.state != "running"]
+            for old in finished[:max(0, len(finished) - KEEP)]:
+                del self._tasks[old]
 
     def get(self, task_id: str) -> Task | None:
         return self._tasks.get(task_id)

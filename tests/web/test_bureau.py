@@ -3,6 +3,7 @@ demands and catalog submissions, data elements, job runs with "run now", and the
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -17,8 +18,9 @@ from catalog.models import CatalogEntry
 from catalog.vocab import EntryStatus
 from exchange.demands.models import Demand, DemandStatus
 from exchange.freshness.models import JobRun
-from tests.conftest import entry_fields
-from tests.web.test_pages import flashes, post, sign_in, text
+from exchange import scheduler
+from tests.conftest import entry_fields, failing
+from tests.web.test_pages import csrf, flashes, post, sign_in, text
 from tests.web.test_requester import file_demand, published, switch_to
 
 
@@ -278,17 +280,63 @@ def test_data_elements_are_searched_by_name(client, parties, session):
     assert "公民身份号码" in page and "企业名称" not in page and "共 1 条" in page
 
 
-def test_run_now_records_a_run_and_lists_it(client, parties, session, now):
+def test_run_now_runs_the_job_as_a_task_and_shows_its_counts(client, parties, session, now):
     published(session, parties["stats"], now)
     sign_in(client, "bureau")
     response = post(client, "/bureau/jobs/freshness-scan/run")
-    listing = client.get(response.location)
-    assert flashes(listing)[0].startswith("任务 freshness-scan 已运行")
+    assert response.status_code == 302 and response.location.startswith("/tasks/")
+    page = text(client.get(response.location))  # the test app runs tasks inline: it has ended
+    assert '<span id="task-subject">freshness-scan</span>' in page and "已完成" in page
+    result = re.search(r'id="task-result">.*?</table>', page, re.S).group(0)
+    assert re.search(r"<th>unmounted</th><td>opened 1 kept 0 resolved 0</td>", result)
+    status = client.get(response.location + ".json").get_json()
+    assert (status["state"], status["stage"], status["done"], status["total"]) == ("done", "已完成", 1, 1)
     run = session.scalar(select(JobRun).where(JobRun.job == "freshness-scan"))
     assert run is not None and run.counts["unmounted"]["opened"] == 1
-    runs = re.search(r'id="runs">.*?</table>', text(listing), re.S).group(0)
+    back = re.search(r'<a class="button" href="([^"]+)">查看运行记录</a>', page).group(1)
+    assert back == "/bureau/jobs?job=freshness-scan"
+    runs = re.search(r'id="runs">.*?</table>', text(client.get(back)), re.S).group(0)
     assert "freshness-scan" in runs and "成功" in runs
     assert "还没有运行记录" in text(client.get("/bureau/jobs?job=notifications-send"))
+
+
+def test_run_now_frees_the_jobs_lease_when_it_ends(client, parties, sessions):
+    sign_in(client, "bureau")
+    post(client, "/bureau/jobs/rematch/run")
+    assert scheduler.acquire(sessions, job="rematch", holder="scheduler-elsewhere:1", now=dt.datetime.now(dt.UTC))
+
+
+def test_run_now_says_so_while_the_job_is_running(client, parties, session, sessions):
+    assert scheduler.acquire(sessions, job="freshness-scan", holder="scheduler-elsewhere:1", now=dt.datetime.now(dt.UTC))
+    sign_in(client, "bureau")
+    response = post(client, "/bureau/jobs/freshness-scan/run")
+    assert response.status_code == 302 and response.location == "/bureau/jobs?job=freshness-scan"
+    assert flashes(client.get(response.location)) == [
+        "任务 freshness-scan 正在运行（定时运行或他人刚刚启动），请等它结束后再试"]
+    assert session.scalars(select(JobRun)).all() == []
+
+
+def test_a_failed_run_says_why_on_its_task_page(client, parties, session, now, connection):
+    published(session, parties["stats"], now)
+    sign_in(client, "bureau")
+    with failing(connection, "INSERT INTO flags", "磁盘已满"):
+        response = post(client, "/bureau/jobs/freshness-scan/run")
+    page = text(client.get(response.location))
+    assert '<p class="flash flash-error" id="task-message">任务运行失败</p>' in page
+    assert "RuntimeError: 磁盘已满" in re.search(r'id="task-detail">(.*?)</p>', page, re.S).group(1)
+    assert client.get(response.location + ".json").get_json()["state"] == "failed"
+    run = session.scalar(select(JobRun).where(JobRun.job == "freshness-scan"))
+    assert run.status.value == "failed"
+
+
+def test_another_user_cannot_see_a_job_task(client, parties, user):
+    user("bureau2", "bureau")
+    sign_in(client, "bureau")
+    started = post(client, "/bureau/jobs/notifications-send/run").location
+    assert client.get(started + ".json").get_json()["state"] == "done"
+    client.post("/logout", data={"csrf_token": csrf(client, "/home")})
+    sign_in(client, "bureau2")
+    assert client.get(started).status_code == 404 and client.get(started + ".json").status_code == 404
 
 
 def test_an_unknown_job_is_a_missing_page(client, parties):
@@ -366,10 +414,7 @@ def test_a_demand_from_search_to_review_and_the_dashboard_after_a_mount(page, li
         mount_csv(s, s.get(CatalogEntry, first_id), now, live_server.storage)
     page.goto("/bureau/dashboard")
     assert page.locator("#mounted-rate").inner_text() == "0.0%"  # the page reads the last snapshot
-    page.goto("/bureau/jobs")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#run-dashboard-snapshot")
-    assert page.locator(".flash-success").inner_text().startswith("任务 dashboard-snapshot 已运行")
+    run_now(page, "dashboard-snapshot")
     page.goto("/bureau/dashboard")
     page.wait_for_selector("body[data-charts-ready='7']")
     assert page.locator("#mounted-rate").inner_text() == "50.0%"
@@ -392,8 +437,18 @@ def test_a_demand_from_search_to_review_and_the_dashboard_after_a_mount(page, li
                        ("/bureau/audit", "bureau-audit")):
         page.goto(path)
         screenshot(name)
+    run_now(page, "freshness-scan")
+    screenshot("bureau-job-task")
+    page.click("text=查看运行记录")
+    assert "freshness-scan" in page.locator("#runs tbody tr").first.inner_text()
+    screenshot("bureau-jobs")
+
+
+def run_now(page, job: str) -> None:
+    """Press a job's "立即运行" and wait on its progress page until the task has ended well."""
     page.goto("/bureau/jobs")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#run-freshness-scan")
-    assert page.locator(".flash-success").inner_text().startswith("任务 freshness-scan 已运行")
-    screenshot("bureau-jobs")
+    page.click(f"#run-{job}")
+    assert page.locator("#task-subject").inner_text() == job
+    page.wait_for_selector("#task-result")  # the page reloads itself when the task ends
+    assert page.locator(".progress").get_attribute("data-state") == "done"

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import time
 
 import openpyxl
 import pytest
@@ -15,7 +17,10 @@ from sqlalchemy import select
 
 from catalog import services
 from catalog.actors import SYSTEM
+from exchange import create_app
 from exchange.audit.models import AuditEvent
+from exchange.config import Settings
+from exchange.downloads import RETENTION
 from exchange.freshness.scan import scan
 from tests.conftest import auth, entry_fields
 
@@ -97,6 +102,39 @@ def test_remember_me_is_off_unless_ticked(client, provider):
     client.post("/logout", data={"csrf_token": csrf(client, "/home")})
     sign_in(client, "tongji", remember="y")
     assert client.get_cookie("remember_token") is not None
+
+
+def login_cookies(response) -> dict[str, str]:
+    return {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+
+
+def test_login_cookies_are_http_only_same_site_and_not_https_only_by_default(client, provider):
+    cookies = login_cookies(sign_in(client, "tongji", remember="y"))
+    for name in ("session", "remember_token"):
+        assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name] and "Secure" not in cookies[name]
+
+
+def test_secure_cookies_send_the_login_cookies_over_https_only(sessions, database_url, tmp_path, provider):
+    app = create_app({"database_url": database_url, "storage_dir": str(tmp_path / "files"), "TESTING": True,
+                      "secure_cookies": True}, session_factory=sessions)
+    client, https = app.test_client(), {"base_url": "https://localhost"}
+    token = TOKEN.search(text(client.get("/login", **https))).group(1)
+    signed_in = client.post("/login", data={"username": "tongji", "password": PASSWORD, "remember": "y",
+                                            "csrf_token": token}, headers={"Referer": "https://localhost/login"}, **https)
+    cookies = login_cookies(signed_in)
+    assert "; Secure" in cookies["session"] and "; Secure" in cookies["remember_token"]
+    assert client.get("/home", **https).status_code == 200
+
+
+@pytest.mark.parametrize("raw, expected", [("on", True), ("1", True), ("TRUE", True), ("off", False), ("0", False),
+                                           ("", False)])
+def test_the_secure_cookies_setting_reads_on_and_off(raw, expected):
+    assert Settings.from_env({"EXCHANGE_SECURE_COOKIES": raw}).secure_cookies is expected
+
+
+def test_a_bad_secure_cookies_value_names_the_setting():
+    with pytest.raises(ValueError, match="EXCHANGE_SECURE_COOKIES: 'sometimes' is not on or off"):
+        Settings.from_env({"EXCHANGE_SECURE_COOKIES": "sometimes"})
 
 
 def test_an_idle_login_expires_with_a_message(client, provider):
@@ -335,6 +373,21 @@ def test_an_import_with_a_bad_row_shows_the_problems_and_the_error_workbook(clie
     listing = list(workbook["错误清单"].iter_rows(values_only=True))
     assert listing[1][0] == 3 and "共享条件" in listing[1][3]
     assert "共 0 条" in text(client.get("/provider/entries"))
+
+
+def test_writing_an_error_workbook_removes_those_past_their_retention(client, provider, tmp_path):
+    folder = tmp_path / "files" / "import-errors"
+    folder.mkdir(parents=True)
+    old, recent = folder / "old-task.xlsx", folder / "recent-task.xlsx"
+    for path in (old, recent):
+        path.write_bytes(b"PK")
+    expired = time.time() - RETENTION.total_seconds() - 60
+    os.utime(old, (expired, expired))
+    sign_in(client, "tongji")
+    started = post(client, "/provider/import", {"file": (_template([BAD]), "catalog.csv")},
+                   content_type="multipart/form-data")
+    task_id = started.location.rsplit("/", 1)[1]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["recent-task.xlsx", f"{task_id}.xlsx"])
 
 
 def test_a_good_import_writes_drafts_and_says_how_many(client, provider):

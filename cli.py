@@ -490,9 +490,15 @@ def notifications_send(ctx: Context):
 
 
 def _run_job(ctx: Context, name: str) -> None:
-    from exchange.scheduler import JOBS
+    """Run the job under its lease, as the scheduler does: never beside a running one."""
+    from exchange import scheduler
 
-    run = JOBS[name].run(make_session_factory(ctx.engine), now=now(), settings=ctx.settings)
+    sessions, started = make_session_factory(ctx.engine), now()
+    holder = f"{scheduler.holder_name()}:cli"
+    if not scheduler.acquire(sessions, job=name, holder=holder, now=started):
+        click.echo(f"任务 {name} 正在运行（定时运行或他人刚刚启动），请等它结束后再试", err=True)
+        sys.exit(1)
+    run = scheduler.run_held(sessions, job=name, holder=holder, settings=ctx.settings, now=started)
     click.echo(_run_summary(run))
     if run.error:
         sys.exit(1)

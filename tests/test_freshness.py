@@ -147,3 +147,18 @@ def test_the_jobs_command_runs_the_scan_and_lists_its_last_run(tmp_path, monkeyp
     assert ran.exit_code == 0 and "未按期更新：新开 0" in ran.stdout
     assert "freshness-scan\t" in runner.invoke(main, ["jobs", "list"]).stdout
     assert runner.invoke(main, ["jobs", "run", "nothing"]).exit_code == 2
+
+
+def test_the_jobs_command_does_not_run_a_job_another_process_is_running(tmp_path, monkeypatch):
+    from catalog.db import make_engine, make_session_factory
+    from exchange.scheduler import acquire
+
+    url = f"sqlite:///{tmp_path / 'exchange.db'}"
+    monkeypatch.setenv("EXCHANGE_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    sessions = make_session_factory(make_engine(url))
+    assert acquire(sessions, job="freshness-scan", holder="scheduler-elsewhere", now=dt.datetime.now(dt.UTC))
+    refused = runner.invoke(main, ["jobs", "run", "freshness-scan"])
+    assert refused.exit_code == 1 and "正在运行" in refused.stderr
+    assert "从未运行" in runner.invoke(main, ["jobs", "list"]).stdout  # nothing ran

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from catalog import mounts
 from catalog import services as catalog_services
 from catalog.actors import SYSTEM
+from catalog.vocab import Health
 from cli import main
-from exchange.freshness.models import Flag, JobRun
+from exchange.freshness.models import Flag, FlagKind, JobRun
 from exchange.freshness.rules import is_stale
 from exchange.freshness.scan import scan
 
@@ -93,6 +94,36 @@ def test_irregular_and_static_entries_never_go_stale(session, sessions, stats_bu
     scan(sessions, now=now)
     assert flags_of(session, entry.id, "stale") == []
     assert not is_stale(entry, now.date())
+
+
+def test_a_realtime_entry_with_an_old_date_and_a_healthy_mount_has_no_flag(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="实时", last_updated=dt.date(2020, 1, 1))
+    entry.mounts[0].health = Health.OK
+    session.commit()
+    run = scan(sessions, now=now)
+    assert [flags_of(session, entry.id, kind.value) for kind in FlagKind] == [[]] * len(FlagKind)
+    assert run.counts["stale"]["opened"] == 0 and not is_stale(entry, now.date())
+
+
+def test_a_realtime_entry_is_judged_by_its_mount_not_its_date(session, sessions, stats_bureau, now):
+    unmounted = published_entry(session, stats_bureau, now, update_cycle="实时", last_updated=dt.date(2020, 1, 1),
+                                mounted=False)
+    down = published_entry(session, stats_bureau, now, name="实时路况", update_cycle="实时",
+                           last_updated=dt.date(2020, 1, 1))
+    down.mounts[0].health = Health.UNREACHABLE
+    session.commit()
+    scan(sessions, now=now)
+    assert flags_of(session, unmounted.id, "unmounted") == [(stats_bureau.id, None)]
+    assert flags_of(session, down.id, "unreachable") == [(stats_bureau.id, None)]
+    assert flags_of(session, unmounted.id, "stale") == [] and flags_of(session, down.id, "stale") == []
+
+
+def test_a_stale_flag_left_on_a_realtime_entry_is_resolved(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="实时")
+    session.add(Flag(entry_id=entry.id, kind="stale", department_id=stats_bureau.id, opened_at=now))
+    session.commit()
+    assert scan(sessions, now=now).counts["stale"] == {"opened": 0, "kept": 0, "resolved": 1}
+    assert flags_of(session, entry.id, "stale") == [(stats_bureau.id, now)]
 
 
 @pytest.mark.parametrize("cycle, age, stale", [

@@ -58,15 +58,16 @@ def scan_counts(session: Session, *, now: dt.datetime, config: FreshnessConfig =
     today = config.today(now)
     exempt_at = now if _exemptions_in_force(session, now) else None
     conditions = {kind: flagged_clause(kind.value, today, config, exempt_at=exempt_at) for kind in FlagKind}
-    resolved = {kind: _resolve(session, kind, condition, now) for kind, condition in conditions.items()}
-    escalated = _escalate(session, now, config)
+    was_open = _open_counts(session)  # a kind with no open flag has none to resolve
+    resolved = {kind: _resolve(session, kind, condition, now) if was_open.get(kind.value) else 0
+                for kind, condition in conditions.items()}
+    escalated = _escalate(session, now, config) if any(was_open.values()) else 0
     after_id = session.scalar(select(func.coalesce(func.max(FLAGS.c.id), 0)))
     opened = {kind: _open(session, kind, condition, now, _details(kind, today, config))
               for kind, condition in conditions.items()}
     if sum(opened.values()) > REANALYZE_AFTER:
         refresh_statistics(session, FLAGS)  # else the next scan plans for the empty table it last saw
-    still_open = _open_counts(session)
-    counts: dict = {kind.value: {"opened": opened[kind], "kept": still_open.get(kind.value, 0) - opened[kind],
+    counts: dict = {kind.value: {"opened": opened[kind], "kept": was_open.get(kind.value, 0) - resolved[kind],
                                  "resolved": resolved[kind]} for kind in FlagKind}
     counts["escalated"] = escalated
     counts["departments_notified"] = notify_departments(session, after_id=after_id, now=now, channels=channels)
@@ -123,7 +124,7 @@ def _details(kind: FlagKind, today: dt.date, config: FreshnessConfig):
 
 
 def _open_counts(session: Session) -> dict[str, int]:
-    """Open flags by kind."""
+    """Open flags by kind (before the scan: what it may resolve, and keeps unless it does)."""
     stmt = select(FLAGS.c.kind, func.count()).where(FLAGS.c.resolved_at.is_(None)).group_by(FLAGS.c.kind)
     return {kind: count for kind, count in session.execute(stmt)}
 

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from catalog import mounts
 from catalog import services as catalog_services
@@ -16,6 +17,7 @@ from catalog.vocab import Health
 from cli import main
 from exchange.freshness.models import Flag, FlagKind, JobRun
 from exchange.freshness.rules import is_stale
+from exchange.freshness import scan as scan_module
 from exchange.freshness.scan import scan
 
 from .conftest import auth, entry_fields, failing
@@ -178,3 +180,20 @@ def test_the_jobs_command_runs_the_scan_and_lists_its_last_run(tmp_path, monkeyp
     assert ran.exit_code == 0 and "未按期更新：新开 0" in ran.stdout
     assert "freshness-scan\t" in runner.invoke(main, ["jobs", "list"]).stdout
     assert runner.invoke(main, ["jobs", "run", "nothing"]).exit_code == 2
+
+
+def test_a_first_scan_of_a_large_catalog_keeps_the_flags_foreign_keys(
+        session, sessions, connection, stats_bureau, now, monkeypatch):
+    if connection.dialect.name != "postgresql":
+        pytest.skip("the keys are checked once over all rows on PostgreSQL only")
+    monkeypatch.setattr(scan_module, "BULK_AFTER", 0)  # any catalog counts as large
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
+    run = scan(sessions, now=now)
+    assert (run.counts["stale"]["opened"], run.counts["unmounted"]["opened"]) == (1, 1)
+    assert flags_of(session, entry.id, "unmounted") == [(stats_bureau.id, None)]
+    keys = {key["name"]: key["referred_table"] for key in inspect(connection).get_foreign_keys("flags")}
+    assert keys == {"fk_flags_entry_id_catalog_entries": "catalog_entries",
+                    "fk_flags_department_id_departments": "departments"}
+    with pytest.raises(IntegrityError), connection.begin_nested():
+        connection.execute(Flag.__table__.insert().values(entry_id=entry.id + 1000, kind="stale",
+                                                          department_id=stats_bureau.id, opened_at=now))

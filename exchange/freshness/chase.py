@@ -38,12 +38,16 @@ def notify_departments(session: Session, *, after_id: int, now: dt.datetime, cha
 def summaries_since(after_id: int) -> Select:
     """SQL: per department with flags opened after ``after_id`` and still open, its summary's title and
     body, as :func:`summary` words them (counts by kind, in the kinds' order, and the link)."""
-    # the new flags first, by their ids (else SQLite groups by walking the department index over every flag)
+    # the new flags counted by department and kind first, reading them by their ids (else SQLite
+    # groups by walking the department index over every flag); then one row per department
     new = (select(Flag.department_id, Flag.kind).where(Flag.id > after_id, Flag.resolved_at.is_(None))
            .cte("new_flags", nesting=True).prefix_with("MATERIALIZED"))
-    per_kind = [func.sum(case((new.c.kind == kind.value, 1), else_=0)).label(kind.value) for kind in FlagKind]
-    counts = (select(new.c.department_id, func.count().label("total"), *per_kind)
-              .group_by(new.c.department_id).subquery("counts"))
+    by_kind = (select(new.c.department_id, new.c.kind, func.count().label("n"))
+               .group_by(new.c.department_id, new.c.kind).subquery("by_kind"))
+    per_kind = [func.sum(case((by_kind.c.kind == kind.value, by_kind.c.n), else_=0)).label(kind.value)
+                for kind in FlagKind]
+    counts = (select(by_kind.c.department_id, func.sum(by_kind.c.n).label("total"), *per_kind)
+              .group_by(by_kind.c.department_id).subquery("counts"))
     parts = [case((counts.c[kind.value] > 0, "，" + _text(kind.label + " ") + _text(counts.c[kind.value]) + " 条"),
                   else_="") for kind in FlagKind]
     title = "本部门新增目录问题 " + _text(counts.c.total) + " 条，请及时整改"

@@ -3,13 +3,15 @@
     python bench/freshness_scan.py                                   # SQLite file in a temp folder
     python bench/freshness_scan.py --database-url postgresql://postgres@127.0.0.1:5432/test
     python bench/freshness_scan.py --entries 111440                  # one size only
+    python bench/freshness_scan.py --entries 111440 --profile        # and where each scan's time went
 
 For each size (default 111,440, the real catalog, and 1,000,000) the database is emptied
 (migrated down to base and up to head) and loaded in bulk from the real catalog's names,
 departments and update cycles (../shared/data/catalog_real.csv, repeated as needed), with about
-half the scheduled entries past 1.5 cycles and about half with nothing mounted.  Then the scan is
-timed three times: cold (flags opened), again (kept), and after a tenth of the entries were
-updated and a tenth of the unmounted ones mounted (resolved).
+half the scheduled entries past 1.5 cycles and about half with nothing mounted, then settled (see
+``settle``).  Then the scan is timed three times: cold (flags opened), again (kept), and after a
+tenth of the entries were updated and a tenth of the unmounted ones mounted (resolved).  ``--profile`` adds, per scan, each
+SQL statement's time (slowest first), the commit's, and what is left (Python, the ORM, the driver).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realdata  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from catalog.db import allocate_ids, bulk_insert, make_engine, make_session_factory, refresh_statistics, session_scope  # noqa: E402
 from catalog.models import CatalogEntry, Department, MountedResource  # noqa: E402
@@ -113,6 +115,19 @@ def load(factory, count: int, real) -> float:
     return time.perf_counter() - started
 
 
+def settle(engine) -> None:
+    """Leave the loaded catalog as a running system holds it, so the first scan is not charged for
+    the bulk load's after-effects: on PostgreSQL vacuumed (what autovacuum does to a freshly
+    loaded table within minutes: hint bits and visibility map set) and checkpointed; on SQLite the
+    write-ahead log checkpointed into the database file."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("VACUUM (ANALYZE) catalog_entries, mounted_resources, departments")
+            connection.exec_driver_sql("CHECKPOINT")
+        else:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def change_a_slice(factory) -> None:
     """A tenth of the entries updated today; a tenth of the unmounted ones get a mount."""
     with session_scope(factory) as session:
@@ -125,7 +140,43 @@ def change_a_slice(factory) -> None:
             {"now": NOW.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else NOW})
 
 
-def timed_scan(factory, label: str) -> None:
+class Profile:
+    """Wall time per SQL statement and for the commit, from the engine's events."""
+
+    SHOWN = 8  # statements printed per scan
+
+    def __init__(self, engine) -> None:
+        self.statements: list[tuple[float, str]] = []
+        self.commit = 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        event.listen(engine, "commit", self._before_commit)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append((time.perf_counter() - conn.info.pop("started"), " ".join(statement.split())))
+
+    def _before_commit(self, conn) -> None:
+        self.commit_started = time.perf_counter()
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.commit_started = None
+
+    def report(self, seconds: float, ended: float) -> None:
+        sql = sum(s for s, _ in self.statements)
+        commit = ended - self.commit_started if self.commit_started else 0.0
+        print(f"    SQL {sql:.3f} s in {len(self.statements)} statements, commit and close {commit:.3f} s, "
+              f"rest {seconds - sql - commit:.3f} s")
+        for spent, statement in sorted(self.statements, reverse=True)[:self.SHOWN]:
+            print(f"    {spent:7.3f} s  {statement[:150]}")
+
+
+def timed_scan(factory, label: str, profile: Profile | None = None) -> None:
+    if profile:
+        profile.reset()
     started = time.perf_counter()
     run = scan(factory, now=NOW)
     seconds = time.perf_counter() - started
@@ -135,18 +186,22 @@ def timed_scan(factory, label: str) -> None:
     print(f"  scan {label:<9} {seconds:6.2f} s  {run.status.value}  {figures}  {others}")
     if run.error:
         print(f"  error: {run.error}")
+    if profile:
+        profile.report(seconds, started + seconds)
 
 
-def bench(url: str, count: int, real) -> None:
+def bench(url: str, count: int, real, *, profiled: bool = False) -> None:
     fresh_database(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
     seconds = load(factory, count, real)
+    settle(engine)
     print(f"{engine.dialect.name}, {count:,} entries: loaded in {seconds:.1f} s")
-    timed_scan(factory, "cold")
-    timed_scan(factory, "again")
+    profile = Profile(engine) if profiled else None
+    timed_scan(factory, "cold", profile)
+    timed_scan(factory, "again", profile)
     change_a_slice(factory)
-    timed_scan(factory, "changed")
+    timed_scan(factory, "changed", profile)
     engine.dispose()
 
 
@@ -154,11 +209,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url")
     parser.add_argument("--entries", type=int, action="append", help="catalog size (repeatable)")
+    parser.add_argument("--profile", action="store_true", help="print where each scan's time went")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='exchange-bench-')) / 'bench.db'}"
     real = shapes()
     for count in args.entries or [len(real), 1_000_000]:
-        bench(url, count, real)
+        bench(url, count, real, profiled=args.profile)
 
 
 if __name__ == "__main__":

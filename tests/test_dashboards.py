@@ -156,10 +156,10 @@ def test_overall_and_level_figures_sum_their_departments(session, sessions, worl
 def test_open_flags_are_counted_by_kind_and_by_age(session, sessions, world, now):
     taken(session, sessions, now)
     overall = figures_of(session)
-    # the freshness rule judges a real-time entry by its dates too: b_realtime is stale
-    assert overall["flags_by_kind"] == {kind.value: 0 for kind in FlagKind} | {"stale": 3, "unmounted": 2}
-    assert overall["flags_by_age"] == {"0-7": 0, "8-30": 5, "31-90": 0, "90+": 0}
-    assert overall["stale_rate"] == 0.5
+    # a real-time entry is judged by its live mount, never stale by its dates: b_realtime has no flag
+    assert overall["flags_by_kind"] == {kind.value: 0 for kind in FlagKind} | {"stale": 2, "unmounted": 2}
+    assert overall["flags_by_age"] == {"0-7": 0, "8-30": 4, "31-90": 0, "90+": 0}
+    assert overall["stale_rate"] == 0.3333
 
 
 def test_match_figures_count_suggested_confirmed_on_mounted_and_verdicts(session, sessions, world, now):
@@ -329,7 +329,7 @@ def test_the_drilldown_lists_the_entries_behind_a_departments_unmounted_count(
 def test_the_drilldown_of_flags_filters_by_kind_and_age(client, world, tokens):
     stale = client.get(f"{API}/lists/flags?kind=stale&age=8-30", headers=auth(tokens["bureau"])).get_json()
     young = client.get(f"{API}/lists/flags?age=0-7", headers=auth(tokens["bureau"])).get_json()
-    assert stale["total"] == 3 and young["total"] == 0
+    assert stale["total"] == 2 and young["total"] == 0
 
 
 def test_an_unknown_drilldown_is_a_validation_error(client, tokens):

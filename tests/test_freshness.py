@@ -7,14 +7,17 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from catalog import mounts
 from catalog import services as catalog_services
 from catalog.actors import SYSTEM
+from catalog.vocab import Health
 from cli import main
-from exchange.freshness.models import Flag, JobRun
+from exchange.freshness.models import Flag, FlagKind, JobRun
 from exchange.freshness.rules import is_stale
+from exchange.freshness import scan as scan_module
 from exchange.freshness.scan import scan
 
 from .conftest import auth, entry_fields, failing
@@ -95,6 +98,36 @@ def test_irregular_and_static_entries_never_go_stale(session, sessions, stats_bu
     assert not is_stale(entry, now.date())
 
 
+def test_a_realtime_entry_with_an_old_date_and_a_healthy_mount_has_no_flag(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="实时", last_updated=dt.date(2020, 1, 1))
+    entry.mounts[0].health = Health.OK
+    session.commit()
+    run = scan(sessions, now=now)
+    assert [flags_of(session, entry.id, kind.value) for kind in FlagKind] == [[]] * len(FlagKind)
+    assert run.counts["stale"]["opened"] == 0 and not is_stale(entry, now.date())
+
+
+def test_a_realtime_entry_is_judged_by_its_mount_not_its_date(session, sessions, stats_bureau, now):
+    unmounted = published_entry(session, stats_bureau, now, update_cycle="实时", last_updated=dt.date(2020, 1, 1),
+                                mounted=False)
+    down = published_entry(session, stats_bureau, now, name="实时路况", update_cycle="实时",
+                           last_updated=dt.date(2020, 1, 1))
+    down.mounts[0].health = Health.UNREACHABLE
+    session.commit()
+    scan(sessions, now=now)
+    assert flags_of(session, unmounted.id, "unmounted") == [(stats_bureau.id, None)]
+    assert flags_of(session, down.id, "unreachable") == [(stats_bureau.id, None)]
+    assert flags_of(session, unmounted.id, "stale") == [] and flags_of(session, down.id, "stale") == []
+
+
+def test_a_stale_flag_left_on_a_realtime_entry_is_resolved(session, sessions, stats_bureau, now):
+    entry = published_entry(session, stats_bureau, now, update_cycle="实时")
+    session.add(Flag(entry_id=entry.id, kind="stale", department_id=stats_bureau.id, opened_at=now))
+    session.commit()
+    assert scan(sessions, now=now).counts["stale"] == {"opened": 0, "kept": 0, "resolved": 1}
+    assert flags_of(session, entry.id, "stale") == [(stats_bureau.id, now)]
+
+
 @pytest.mark.parametrize("cycle, age, stale", [
     ("每日", 1, False), ("每日", 2, True), ("每年", 549, False), ("每年", 550, True),
     ("每月", 46, False), ("每月", 47, True),
@@ -162,3 +195,33 @@ def test_the_jobs_command_does_not_run_a_job_another_process_is_running(tmp_path
     refused = runner.invoke(main, ["jobs", "run", "freshness-scan"])
     assert refused.exit_code == 1 and "正在运行" in refused.stderr
     assert "从未运行" in runner.invoke(main, ["jobs", "list"]).stdout  # nothing ran
+
+
+def test_a_first_scan_of_a_large_catalog_keeps_the_flags_foreign_keys(
+        session, sessions, connection, stats_bureau, now, monkeypatch):
+    monkeypatch.setattr(scan_module, "BULK_AFTER", 0)  # any catalog counts as large (PostgreSQL's bulk path)
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
+    run = scan(sessions, now=now)
+    assert (run.counts["stale"]["opened"], run.counts["unmounted"]["opened"]) == (1, 1)
+    assert flags_of(session, entry.id, "unmounted") == [(stats_bureau.id, None)]
+    keys = {key["name"]: key["referred_table"] for key in inspect(connection).get_foreign_keys("flags")}
+    assert keys == {"fk_flags_entry_id_catalog_entries": "catalog_entries",
+                    "fk_flags_department_id_departments": "departments"}
+    with pytest.raises(IntegrityError), connection.begin_nested():
+        connection.execute(Flag.__table__.insert().values(entry_id=entry.id + 1000, kind="stale",
+                                                          department_id=stats_bureau.id, opened_at=now))
+
+
+def test_a_first_scan_whose_keys_cannot_be_dropped_checks_them_row_by_row(
+        session, sessions, connection, stats_bureau, now, monkeypatch):
+    """PostgreSQL: the scan runs as a role that may write every table but owns none."""
+    monkeypatch.setattr(scan_module, "BULK_AFTER", 0)
+    entry = published_entry(session, stats_bureau, now, update_cycle="每年", mounted=False)
+    if connection.dialect.name == "postgresql":  # roles and grants are undone with the test's transaction
+        for sql in ("CREATE ROLE exchange_writer", "GRANT USAGE ON SCHEMA public TO exchange_writer",
+                    "GRANT ALL ON ALL TABLES IN SCHEMA public TO exchange_writer",
+                    "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO exchange_writer", "SET LOCAL ROLE exchange_writer"):
+            connection.exec_driver_sql(sql)
+    run = scan(sessions, now=now)
+    assert run.status.value == "ok", run.error
+    assert flags_of(session, entry.id, "stale") == [(stats_bureau.id, None)]

@@ -1,13 +1,18 @@
 """When an entry deserves a flag: one rule per kind, in SQL for the scan (and in Python for staleness).
 
-An entry is stale when its update cycle promises an interval and its last update (or, lacking one,
-its publish date) plus the interval times the tolerance is before today.  Irregular and static
-entries never go stale by the calendar; an entry with neither date cannot be judged and is not
-flagged.  Only published and changed entries count.  The SQL form compares the entry's date with
-one cutoff per cycle computed here from ``today``, so the same statement runs on SQLite and
-PostgreSQL with no date arithmetic in the database.
+An entry is stale when its update cycle promises a calendar interval and its last update (or,
+lacking one, its publish date) plus the interval times the tolerance is before today.  Only the
+calendar cycles (每日 … 每两年) go stale.  A real-time (实时) entry promises live data, not dated
+updates: it never goes stale by its declared date and is judged by its live mount instead, by the
+kinds that look at mounts (nothing mounted is *unmounted*; a mount whose last probe failed is
+*unreachable*), as the dashboards judge it timely while a mount is live.  Irregular (不定期) and
+static (不更新) entries promise no schedule and never go stale.  An entry with neither date cannot be
+judged and is not flagged.  Only published and changed entries count.  The SQL form compares the
+entry's date with one cutoff per calendar cycle computed here from ``today``, so the same
+statement runs on SQLite and PostgreSQL with no date arithmetic in the database.
 
-The other kinds: *unreachable* when an active mount's last probe failed; *demand_waiting* when
+The other kinds: *unmounted* when no active mount is behind the entry; *unreachable* when an
+active mount's last probe failed; *demand_waiting* when
 nothing is mounted and a demand waits on the entry (an open demand matched to it, or an unmet one
 whose root cause is "not mounted"); *inconsistent* when the declared update and the observed last
 change of the mounted data are more than ``inconsistent_days`` apart, either way.  An entry exempt
@@ -48,12 +53,16 @@ class FreshnessConfig:
 DEFAULT = FreshnessConfig()
 
 
+# The cycles judged by the calendar: a schedule of dated updates (not 实时, 不定期 or 不更新).
+CALENDAR_CYCLES = tuple(c for c in UpdateCycle if c.expected_days is not None and c is not UpdateCycle.REALTIME)
+
+
 def cutoffs(today: dt.date, config: FreshnessConfig = DEFAULT) -> dict[UpdateCycle, dt.date]:
-    """Per cycle with a schedule, the date an entry's last update must not be before.
+    """Per calendar cycle, the date an entry's last update must not be before.
 
     Ages are whole days, so "age > days × tolerance" is "age > floor(days × tolerance)"."""
     return {cycle: today - dt.timedelta(days=math.floor(cycle.expected_days * config.tolerance))
-            for cycle in UpdateCycle if cycle.expected_days is not None}
+            for cycle in CALENDAR_CYCLES}
 
 
 def is_stale(entry: CatalogEntry, today: dt.date, config: FreshnessConfig = DEFAULT) -> bool:
@@ -68,7 +77,8 @@ def counted():
 
 
 def stale_clause(today: dt.date, config: FreshnessConfig = DEFAULT):
-    """SQL: the entry's reference date is before its cycle's cutoff (no cutoff: never stale)."""
+    """SQL: the entry's reference date is before its cycle's cutoff (no cutoff, as for 实时, 不定期
+    and 不更新: never stale)."""
     limits = {cycle.value: literal(day, Date) for cycle, day in cutoffs(today, config).items()}
     cutoff = case(limits, value=CatalogEntry.update_cycle)
     return func.coalesce(CatalogEntry.last_updated, CatalogEntry.publish_date) < cutoff

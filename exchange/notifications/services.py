@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Select, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.actors import Actor
@@ -78,6 +78,42 @@ def notify_many(session: Session, *, notes: list[dict], now: dt.datetime, channe
     if sends:
         session.execute(insert(NotificationSend), sends)
     return len(ids)
+
+
+NOTE_COLUMNS = ("department_id", "kind", "title", "body", "object_type", "created_at")
+SEND_COLUMNS = ("notification_id", "channel", "target", "state", "attempts", "next_attempt_at")
+
+
+def notify_select(session: Session, *, rows: Select, kind: str, now: dt.datetime, channels: Channels) -> int:
+    """Department notifications from a query, set-based: one ``INSERT … SELECT`` for the inbox rows
+    (``rows`` yields department id, title, body and object type, in the order they get their ids)
+    and one per channel for their copies.  For jobs whose notes are computed from thousands of rows."""
+    connection = session.connection()
+    after_id = connection.execute(select(func.coalesce(func.max(Notification.id), 0))).scalar_one()
+    department, title, body, object_type = rows.selected_columns
+    filled = rows.with_only_columns(department, literal(kind), title, body, object_type,
+                                    literal(now, Notification.created_at.type), maintain_column_froms=True)
+    stmt = insert(Notification.__table__).from_select(NOTE_COLUMNS, filled)
+    told = connection.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    new = (select(Notification.id, Notification.department_id)
+           .where(Notification.id > after_id, Notification.kind == kind).subquery())
+    for copies in _copies_of_new(new, channels, now):
+        connection.execute(insert(NotificationSend.__table__).from_select(SEND_COLUMNS, copies))
+    return told
+
+
+def _copies_of_new(new, channels: Channels, now: dt.datetime) -> list[Select]:
+    """Per channel, the copies of the new department notifications: one to the webhook, one to each
+    active user of the department with an address (what ``_copies`` does row by row)."""
+    queued = (literal(SendState.PENDING.value), literal(0), literal(now, NotificationSend.next_attempt_at.type))
+    found = []
+    if channels.webhook_url:
+        found.append(select(new.c.id, literal("webhook"), literal(channels.webhook_url), *queued))
+    if channels.smtp_url:
+        found.append(select(new.c.id, literal("email"), User.email, *queued)
+                     .join_from(new, User, User.department_id == new.c.department_id)
+                     .where(User.active.is_(True), User.email != ""))
+    return found
 
 
 def _emails_by_recipient(session: Session) -> dict[tuple[str, int], list[str]]:

@@ -534,3 +534,10 @@ def test_the_best_and_worst_departments_by_a_rate_leave_out_empty_ones(session, 
     assert [p["value"] for p in picked] == rates[:2] + rates[-2:]
     everyone = services.extremes(session, scope=scope, period=period, figure="mounted_rate", n=10)
     assert [p["value"] for p in everyone] == rates
+
+
+def test_without_a_snapshot_a_table_sorted_by_a_figure_lists_departments_by_name(session, varied):
+    rows, total = services.department_page(session, scope=Scope(level="municipal"), period=Period(DAY + dt.timedelta(1),
+                                           DAY + dt.timedelta(1)), sort="-timely_rate", page=1, page_size=5)
+    assert [r["department"] for r in rows] == [f"测试部门{i:02d}" for i in range(5)] and total == 12
+    assert {r["timely_rate"] for r in rows} == {None}

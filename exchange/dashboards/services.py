@@ -162,22 +162,25 @@ def department_page(session: Session, *, scope: Scope, period: Period, sort: str
                     page: int, page_size: int) -> tuple[list[dict], int]:
     """One page of the table, sorted by a figure or the name, and the number of departments.  The
     page is sorted and cut in SQL; only its departments' figures are read and derived."""
-    key, descending = _sort_key(sort)
-    departments = _departments(scope)
-    total_rows = session.scalar(select(func.count()).select_from(departments.subquery()))
-    day = snapshot_day(session, scope, period)
-    stmt, value = table.ranked(departments, key, day, day_before(session, period) if day else None)
-    page_stmt = table.ordered(stmt, value, descending=descending).limit(page_size).offset((page - 1) * page_size)
+    total_rows = session.scalar(select(func.count()).select_from(_departments(scope).subquery()))
+    page_stmt = _ranking(session, scope, period, sort).limit(page_size).offset((page - 1) * page_size)
     ids = [row.id for row in session.execute(page_stmt)]
     return department_rows(session, scope=scope, period=period, only=ids), total_rows
 
 
 def ranked_ids(session: Session, *, scope: Scope, period: Period, sort: str | None) -> list[int]:
     """Every department of the scope in the table's order (for exports)."""
+    return [row.id for row in session.execute(_ranking(session, scope, period, sort))]
+
+
+def _ranking(session: Session, scope: Scope, period: Period, sort: str | None):
+    """The scope's departments in the order of ``sort`` (with no snapshot in the period, by name)."""
     key, descending = _sort_key(sort)
     day = snapshot_day(session, scope, period)
+    if day is None and key != "name":
+        descending = False
     stmt, value = table.ranked(_departments(scope), key, day, day_before(session, period) if day else None)
-    return [row.id for row in session.execute(table.ordered(stmt, value, descending=descending))]
+    return table.ordered(stmt, value, descending=descending)
 
 
 def extremes(session: Session, *, scope: Scope, period: Period, figure: str, n: int) -> list[dict]:

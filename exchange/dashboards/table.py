@@ -102,14 +102,11 @@ def pivot(keys: tuple[str, ...], day: dt.date, before: dt.date | None):
 
 
 def ranked(departments: Select, key: str, day: dt.date | None, before: dt.date | None) -> tuple[Select, object]:
-    """``departments`` (id, name, level) with the figure ``key`` as a column ``value``, and that column."""
+    """``departments`` (id, name, level) with the figure ``key`` as a column ``value``, and that column
+    (with no snapshot day, the name)."""
     listed = departments.subquery()
-    if key == "name":
-        value = listed.c.name
-        return select(listed.c.id, listed.c.name, value.label("value")), value
-    if day is None:  # no snapshot in the period: every figure is empty
-        value = null()
-        return select(listed.c.id, listed.c.name, value.label("value")), value
+    if key == "name" or day is None:  # no snapshot in the period: every figure is empty, in name order
+        return select(listed.c.id, listed.c.name, listed.c.name.label("value")), listed.c.name
     counts = pivot(needs(key), day, before)
     c = {name: counts.c[name] if name in NULLABLE else func.coalesce(counts.c[name], 0) for name in needs(key)}
     value = DERIVED[key].sql(c) if key in DERIVED else c[key]

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import freshness_scan  # noqa: E402
-from sqlalchemy import delete, func, insert, literal, select, text  # noqa: E402
+from sqlalchemy import case, delete, func, insert, literal, select, text, update  # noqa: E402
 
 from catalog.actors import SYSTEM  # noqa: E402
 from catalog.db import allocate_ids, bulk_insert, make_engine, make_session_factory, refresh_statistics, session_scope  # noqa: E402
@@ -100,14 +100,18 @@ def timed_snapshot(factory, label: str) -> None:
 
 
 def a_year_of_snapshots(factory) -> int:
-    """Copy the day's rows to each of the 364 days before it (one INSERT … SELECT a day)."""
+    """Copy the day's rows to each of the 364 days before it (one INSERT … SELECT a day), the running
+    totals of the flows grown day by day as 365 equal days would grow them."""
     today = NOW.date()
+    running = F.c.figure.like("%:total")
     with session_scope(factory) as session:
         session.execute(delete(F).where(F.c.day < today))
         for back in range(1, 365):
+            value = case((running, F.c.value * (365 - back)), else_=F.c.value)
             rows = select(literal(today - dt.timedelta(days=back), F.c.day.type), F.c.department_id, F.c.level,
-                          F.c.figure, F.c.value).where(F.c.day == today)
+                          F.c.figure, value).where(F.c.day == today)
             session.execute(insert(F).from_select(["day", "department_id", "level", "figure", "value"], rows))
+        session.execute(update(F).where(F.c.day == today, running).values(value=F.c.value * 365))
         refresh_statistics(session, F)
         return session.scalar(select(func.count()).select_from(F))
 
@@ -128,6 +132,9 @@ def endpoint_latency(url: str, factory, runs: int = 30) -> None:
         "summary, one level, year": f"/api/v1/dashboards/summary?level=county&{year}",
         "trends (a year)": f"/api/v1/dashboards/trends?{year}",
         "departments table (page 1)": "/api/v1/dashboards/departments?sort=-entries",
+        "departments by -timely_rate, year": f"/api/v1/dashboards/departments?sort=-timely_rate&{year}",
+        "departments by satisfaction_rate": "/api/v1/dashboards/departments?sort=satisfaction_rate",
+        "scorecards by -mounted_rate": "/api/v1/dashboards/scorecards?sort=-mounted_rate",
         "blocking entries (page 1)": "/api/v1/dashboards/blocking",
         "unmounted list of a department": f"/api/v1/dashboards/lists/unmounted?department_id={some_department}",
     }

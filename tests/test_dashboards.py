@@ -17,6 +17,7 @@ from catalog import services as catalog_services
 from catalog.actors import SYSTEM
 from catalog.codes import make_uscc
 from catalog.services import DepartmentData, create_department
+from catalog.vocab import Health
 from cli import main
 from exchange.dashboards import lists, scorecards, services
 from exchange.dashboards.facts import Moment
@@ -127,14 +128,32 @@ def test_the_timely_rate_judges_scheduled_entries_by_their_cycle_and_leaves_irre
         session, sessions, world, now):
     taken(session, sessions, now)
     a = figures_of(session, Scope(department_id=world["a"].id))
-    assert (a["scheduled"], a["timely"], a["unscheduled"], a["timely_rate"]) == (2, 1, 1, 0.5)
+    assert (a["scheduled"], a["timely"], a["unscheduled"]) == (2, 1, 1)
+    # one day expects 1/366 of the yearly entry's update and 1/31 of the monthly one's; none of 不定期
+    assert (a["updates_expected"], a["updates_actual"], a["timely_rate"]) == (round(1 / 366 + 1 / 31, 2), 0, 0.0)
 
 
-def test_a_realtime_entry_is_timely_by_its_live_mount_and_a_daily_one_by_todays_update(
+def test_a_realtime_entry_is_credited_by_its_live_mount_and_a_daily_one_the_day_after_its_update(
         session, sessions, world, now):
     taken(session, sessions, now)
-    b = figures_of(session, Scope(department_id=world["b"].id))
-    assert (b["scheduled"], b["timely"], b["timely_rate"]) == (2, 2, 1.0)
+    b = Scope(department_id=world["b"].id)
+    today = figures_of(session, b)
+    assert (today["scheduled"], today["timely"], today["updates_expected"], today["updates_actual"]) == (2, 2, 2, 1)
+    taken(session, sessions, now + dt.timedelta(days=1))  # credits b_daily's update declared on DAY
+    assert figures_of(session, b, DAY + dt.timedelta(days=1))["timely_rate"] == 1.0
+
+
+@pytest.mark.parametrize("health", ["unreachable", "changed"])
+def test_a_realtime_entry_whose_last_probe_failed_is_not_timely_as_it_is_flagged(
+        session, sessions, world, now, health):
+    realtime = world["entries"]["b_realtime"]
+    for mount in realtime.mounts:
+        mount.health = Health(health)
+    session.commit()
+    taken(session, sessions, now)
+    today = figures_of(session, Scope(department_id=world["b"].id))
+    assert (today["scheduled"], today["timely"], today["updates_actual"]) == (2, 1, 0)
+    assert scan(sessions, now=now).counts["unreachable"]["opened"] == 1
 
 
 def test_a_recent_published_version_counts_as_an_update(session, sessions, world, now):
@@ -149,7 +168,7 @@ def test_overall_and_level_figures_sum_their_departments(session, sessions, worl
     taken(session, sessions, now)
     overall, city, county = (figures_of(session, s) for s in (Scope(), Scope(level="municipal"), Scope(level="county")))
     assert (overall["entries"], overall["mounted"], overall["scheduled"], overall["timely"]) == (6, 4, 5, 3)
-    assert overall["timely_rate"] == 0.6
+    assert (overall["updates_expected"], overall["updates_actual"]) == (round(1 / 366 + 1 / 31 + 2 + 1 / 7, 2), 1)
     assert (city["entries"], city["mounted"], county["entries"], county["timely_rate"]) == (5, 3, 1, 0.0)
 
 
@@ -232,13 +251,21 @@ def test_trends_read_each_stored_day(session, sessions, world, now):
 
 
 def test_a_periods_timely_rate_sums_its_days(session, sessions, world, now):
-    taken(session, sessions, ago(now, 1))
-    taken(session, sessions, now)
-    c = Scope(department_id=world["c"].id)
-    a = Scope(department_id=world["a"].id)
-    period = Period(DAY - dt.timedelta(1), DAY)
-    assert services.summary(session, scope=a, period=period)["figures"]["timely_rate"] == 0.5  # 2 of 4 entry-days
-    assert services.summary(session, scope=c, period=period)["figures"]["timely_rate"] == 0.0
+    for days in (1, 0, -1):
+        taken(session, sessions, ago(now, days))
+    b = Scope(department_id=world["b"].id)
+    rate = lambda first, last: services.summary(session, scope=b, period=Period(first, last))["figures"]["timely_rate"]  # noqa: E731
+    nov = lambda day: dt.date(2026, 11, day)  # noqa: E731
+    # each day expects 2 (实时 and 每日); the live mount is credited daily, b_daily's update of 11-02 on 11-03
+    assert (rate(nov(1), nov(2)), rate(nov(2), nov(3)), rate(nov(3), nov(3)), rate(nov(1), nov(3))) == (
+        0.5, 0.75, 1.0, round(4 / 6, 4))
+
+
+def test_a_snapshot_after_missed_days_credits_the_updates_of_those_days(session, sessions, world, now):
+    taken(session, sessions, ago(now, 3))
+    run = taken(session, sessions, now)
+    b = figures_of(session, Scope(department_id=world["b"].id), DAY)
+    assert run.counts["updates_since"] == "2026-10-30" and (b["updates_expected"], b["updates_actual"]) == (6, 3)
 
 
 def test_the_snapshot_is_a_scheduled_job(session, sessions, world, now):
@@ -255,9 +282,9 @@ def test_scorecards_colour_each_figure_and_take_the_worst_overall(session, sessi
     taken(session, sessions, now)
     rows = services.department_rows(session, scope=Scope(), period=Period(DAY, DAY))
     scored = {r["department_id"]: scorecards.score(r, scorecards.thresholds(session)) for r in rows}
-    b = scored[world["b"].id]  # mounted 50 %, timely 100 %, satisfied 100 %, 1 overdue
+    b = scored[world["b"].id]  # mounted 50 %, timely 50 % (1 of 2 updates), satisfied 100 %, 1 overdue
     assert (b["mounted_rate_colour"], b["timely_rate_colour"], b["satisfaction_rate_colour"],
-            b["overdue_colour"], b["overall"]) == ("red", "green", "green", "yellow", "red")
+            b["overdue_colour"], b["overall"]) == ("red", "red", "green", "yellow", "red")
     a = scored[world["a"].id]  # no decided demand satisfied, no overdue
     assert (a["satisfaction_rate_colour"], a["overdue_colour"]) == ("red", "green")
 
@@ -415,3 +442,116 @@ def test_the_department_table_in_name_order_pages_in_the_database(client, sessio
     assert [row["department"] for page in pages for row in page["items"]] == names
     statistics = next(row for page in pages for row in page["items"] if row["department_id"] == world["a"].id)
     assert (statistics["entries"], statistics["mounted"], pages[0]["total"]) == (3, 2, 4)
+
+
+# -- the timely-update rate: actual against expected updates --------------------------------------
+
+
+def monthly_entries(session, department, names):
+    """Monthly entries of a new department, last updated long before the period."""
+    office = department("台州市数据资源局", 305)
+    made = [entry(session, office, cycle="每月", last_updated=dt.date(2026, 1, 1), mounted=True, name=n) for n in names]
+    session.commit()
+    return office, made
+
+
+def period_rate(session, sessions, now, office, days, updates):
+    """Snapshots on each of ``days`` days ending on DAY, the entries' versions published on the days
+    before (``updates``: days ago → entries); the department's figures over those days."""
+    for back in range(days + 2, -1, -1):
+        for made in updates.get(back, []):
+            catalog_services.publish_version(session, entry=made, actor=SYSTEM, now=ago(now, back))
+        session.commit()
+        if back < days:
+            taken(session, sessions, ago(now, back))
+    period = Period(DAY - dt.timedelta(days=days - 1), DAY)
+    return services.summary(session, scope=Scope(department_id=office.id), period=period)["figures"]
+
+
+def test_a_monthly_entry_updated_once_in_thirty_days_scores_one(session, sessions, department, now):
+    office, (monthly,) = monthly_entries(session, department, ["人口统计月报"])
+    f = period_rate(session, sessions, now, office, 30, {12: [monthly]})
+    assert (f["updates_expected"], f["updates_actual"], f["timely_rate"]) == (round(30 / 31, 2), 1, 1.0)
+
+
+def test_a_monthly_entry_updated_every_day_still_scores_one_update_a_month(session, sessions, department, now):
+    office, (monthly,) = monthly_entries(session, department, ["人口统计日报"])
+    f = period_rate(session, sessions, now, office, 30, {back: [monthly] for back in range(1, 31)})
+    # the first update after months without one counts 1, each next one a day's share of the month
+    assert (f["updates_actual"], f["timely_rate"]) == (round(1 + 29 / 31, 2), 1.0)
+
+
+def test_a_monthly_entry_never_updated_scores_zero(session, sessions, department, now):
+    office, _made = monthly_entries(session, department, ["人口统计年鉴"])
+    f = period_rate(session, sessions, now, office, 30, {})
+    assert (f["updates_actual"], f["timely_rate"]) == (0, 0.0)
+
+
+def test_of_two_monthly_entries_one_updated_the_rate_is_a_half(session, sessions, department, now):
+    office, (updated, _never) = monthly_entries(session, department, ["企业登记月报", "企业注销月报"])
+    f = period_rate(session, sessions, now, office, 31, {20: [updated]})
+    assert (f["updates_expected"], f["updates_actual"], f["timely_rate"]) == (2, 1, 0.5)
+
+
+def test_an_entry_updated_daily_does_not_make_up_for_one_never_updated(session, sessions, department, now):
+    office, (daily, _never) = monthly_entries(session, department, ["社保缴费月报", "社保待遇月报"])
+    f = period_rate(session, sessions, now, office, 31, {back: [daily] for back in range(1, 33)})
+    assert (f["updates_expected"], f["updates_actual"], f["timely_rate"]) == (2, 1, 0.5)
+
+
+# -- the table sorted in SQL agrees with derive() ---------------------------------------------------
+
+
+@pytest.fixture
+def varied(session, department):
+    """Twelve departments with varied counts over two snapshot days, zero denominators among them."""
+    offices = [department(f"测试部门{i:02d}", 400 + i) for i in range(12)]
+    rows = []
+    for i, office in enumerate(offices):
+        entries, decided = (0 if i % 4 == 0 else 3 + i % 5), (0 if i % 3 == 0 else 1 + i % 4)
+        stock = {"entries": entries, "mounted": min(entries, i % 6), "scheduled": entries, "timely": i % 3,
+                 "demands_decided": decided, "demands_satisfied": min(decided, i % 2 + i % 3),
+                 f"flags:stale:{'8-30' if i % 2 else '0-7'}": i % 4, "flags:unmounted:90+": i % 3,
+                 "suggestions:confirmed": i % 5, "unmet:not_mounted": i % 2, "overdue": (i * 7) % 4,
+                 "answer_days_median": None if i % 5 == 0 else i / 3}
+        expected = 0 if i % 6 == 0 else 1 + i % 3
+        for day, share in ((DAY - dt.timedelta(days=1), 1), (DAY, 2)):
+            totals = {"updates_expected:total": expected * share, "updates_actual:total": (i % 4) * 0.4 * share}
+            rows += [DashboardFigure(day=day, department_id=office.id, figure=k, value=v)
+                     for k, v in (stock | totals).items() if v is not None]
+    session.add_all(rows)
+    session.flush()
+    return offices
+
+
+@pytest.mark.parametrize("key", services.SORTABLE)
+def test_departments_sorted_in_sql_agree_with_derive(session, varied, key):
+    period, scope = Period(DAY, DAY), Scope(level="municipal")
+    derived = services.department_rows(session, scope=scope, period=period,
+                                       only=[o.id for o in varied])
+    for descending in (False, True):
+        sort = f"-{key}" if descending else key
+        page, total = services.department_page(session, scope=scope, period=period, sort=sort, page=1, page_size=100)
+        present = sorted((r for r in derived if r.get(key if key != "name" else "department") is not None),
+                         key=lambda r: r[key if key != "name" else "department"], reverse=descending)
+        values = lambda rows: [r[key if key != "name" else "department"] for r in rows]  # noqa: E731
+        assert values(page) == values(present) + [None] * (len(derived) - len(present))
+        assert {r["department_id"] for r in page} == {o.id for o in varied} and total == len(varied)
+        assert page == [next(d for d in derived if d["department_id"] == r["department_id"]) for r in page]
+
+
+def test_the_best_and_worst_departments_by_a_rate_leave_out_empty_ones(session, varied):
+    period, scope = Period(DAY, DAY), Scope(level="municipal")
+    rows = services.department_rows(session, scope=scope, period=period, only=[o.id for o in varied])
+    rates = sorted((r["mounted_rate"] for r in rows if r["mounted_rate"] is not None), reverse=True)
+    picked = services.extremes(session, scope=scope, period=period, figure="mounted_rate", n=2)
+    assert [p["value"] for p in picked] == rates[:2] + rates[-2:]
+    everyone = services.extremes(session, scope=scope, period=period, figure="mounted_rate", n=10)
+    assert [p["value"] for p in everyone] == rates
+
+
+def test_without_a_snapshot_a_table_sorted_by_a_figure_lists_departments_by_name(session, varied):
+    rows, total = services.department_page(session, scope=Scope(level="municipal"), period=Period(DAY + dt.timedelta(1),
+                                           DAY + dt.timedelta(1)), sort="-timely_rate", page=1, page_size=5)
+    assert [r["department"] for r in rows] == [f"测试部门{i:02d}" for i in range(5)] and total == 12
+    assert {r["timely_rate"] for r in rows} == {None}

@@ -138,8 +138,7 @@ def departments(args):
     """One row per department with every figure; sortable, paginated, exportable."""
     scope, period = _scope(args), _period(args)
     if args["format"] != "json":
-        rows = services.department_rows(db(), scope=scope, period=period)
-        return _table(services.sort_rows(rows, args.get("sort")), args, "部门统计")
+        return _table(services.department_rows(db(), scope=scope, period=period, sort=args.get("sort")), args, "部门统计")
     rows, total = services.department_page(db(), scope=scope, period=period, sort=args.get("sort"),
                                            page=args["page"], page_size=args["page_size"])
     return _table(rows, args, "部门统计", total=total)
@@ -184,9 +183,13 @@ def blocking(args):
 def scorecard_table(args):
     """Red, yellow or green per department and figure, and overall, against the bureau's thresholds."""
     limits = scorecards.thresholds(db())
-    rows = services.department_rows(db(), scope=_scope(args), period=_period(args))
-    scored = [scorecards.score(row, limits) for row in services.sort_rows(rows, args.get("sort"))]
-    return _table(scored, args, "考核")
+    scope, period = _scope(args), _period(args)
+    if args["format"] != "json":
+        rows = services.department_rows(db(), scope=scope, period=period, sort=args.get("sort"))
+        return _table([scorecards.score(row, limits) for row in rows], args, "考核")
+    rows, total = services.department_page(db(), scope=scope, period=period, sort=args.get("sort"),
+                                           page=args["page"], page_size=args["page_size"])
+    return _table([scorecards.score(row, limits) for row in rows], args, "考核", total=total)
 
 
 @blp.route("/dashboards/thresholds")

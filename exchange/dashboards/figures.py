@@ -1,8 +1,10 @@
 """From stored counts to the figures people read: rates, flags by kind and age, match figures.
 
 Pure functions over ``{figure: value}`` dicts (a snapshot day's counts, and the period's sums of
-the daily ``scheduled`` and ``timely`` counts), so a summary, a department's row, a day of a trend
-and a scorecard all derive their figures the same way.
+the daily ``updates_expected`` and ``updates_actual``), so a summary, a department's row, a day of a
+trend and a scorecard all derive their figures the same way.  :func:`derive` is the one definition
+of every figure; the SQL that sorts departments by a figure (:mod:`.table`) computes the same
+ratios, and a test holds the two together.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Figure(Vocabulary):
     SCHEDULED = "scheduled", "按周期考核目录"
     TIMELY = "timely", "按期更新目录"
     UNSCHEDULED = "unscheduled", "不定期/不更新目录"
+    UPDATES_EXPECTED = "updates_expected", "应更新次数"
+    UPDATES_ACTUAL = "updates_actual", "实际更新次数"
     TIMELY_RATE = "timely_rate", "更新及时率"
     FLAGS_OPEN = "flags_open", "未解决问题"
     STALE_RATE = "stale_rate", "未按期更新占比"
@@ -48,6 +52,11 @@ def ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def capped_ratio(part: float, whole: float) -> float | None:
+    """``part / whole`` at most 1 (None when ``whole`` is 0): actual against expected updates."""
+    return round(min(1.0, part / whole), 4) if whole else None
+
+
 KINDS = [kind.value for kind in FlagKind]
 BANDS = [band for band, _ in AGE_BANDS]
 SUGGESTIONS = {state: f"suggestions:{state.value}" for state in MatchState}
@@ -65,7 +74,9 @@ def derive(stock: dict[str, float], flows: dict[str, float]) -> dict:
         "entries": n("entries"), "mounted": n("mounted"), "unmounted": n("entries") - n("mounted"),
         "mounted_rate": ratio(n("mounted"), n("entries")),
         "scheduled": n("scheduled"), "timely": n("timely"), "unscheduled": n("unscheduled"),
-        "timely_rate": ratio(flows.get("timely", 0), flows.get("scheduled", 0)),
+        "updates_expected": round(flows.get("updates_expected", 0), 2),
+        "updates_actual": round(flows.get("updates_actual", 0), 2),
+        "timely_rate": capped_ratio(flows.get("updates_actual", 0), flows.get("updates_expected", 0)),
         "flags_open": sum(flags.values()), "flags_by_kind": flags, "flags_by_age": ages,
         "stale_rate": ratio(flags.get("stale", 0), n("entries")),
         "demands": n("demands"), "demands_suggested": n("demands_suggested"),

@@ -4,8 +4,8 @@
 figure): the whole platform (``department_id`` and ``level`` null), one level (国家/省/市/县/乡:
 ``level`` set) or one department (``department_id`` set).  Figures are counts (or a median) that
 the daily snapshot writes set-based; rates are read as one count over another, so a period's rate
-is the sum of its days' numerators over the sum of their denominators.  A figure absent on a day
-is zero.
+is the sum of its days' numerators over the sum of their denominators (read from the running
+totals the snapshot also writes, ``<figure>:total``).  A figure absent on a day is zero.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ class DashboardFigure(Base):
     __tablename__ = "dashboard_figures"
     __table_args__ = (
         Index("ix_dashboard_figures_scope_day", "department_id", "level", "day"),  # a scope's days
-        Index("ix_dashboard_figures_day", "day"),  # every department's rows of one day
-        # one figure of a scope (or of every department) over a period, from the index alone
-        Index("ix_dashboard_figures_figure_scope", "figure", "department_id", "level", "day", "value"),
+        # some figures of every department on a day (the sorted table, the charts), from the index alone
+        Index("ix_dashboard_figures_day_figure", "day", "figure", "department_id", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

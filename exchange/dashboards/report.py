@@ -26,7 +26,7 @@ from .services import Period, Scope
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIGURE_SHEETS = {
     "挂接率": ["entries", "mounted", "unmounted", "mounted_rate"],
-    "更新及时率": ["scheduled", "timely", "unscheduled", "timely_rate"],
+    "更新及时率": ["scheduled", "timely", "unscheduled", "updates_expected", "updates_actual", "timely_rate"],
     "目录问题": ["flags_open", "flags_by_kind.", "flags_by_age.", "stale_rate"],
     "供需对接": ["demands", "demands_suggested", "demands_confirmed_mounted", "suggestions_confirmed",
                  "suggestions_rejected", "suggestions_pending"],

@@ -3,8 +3,16 @@
 ``snapshot_counts(session, *, now)`` is the job's work: it deletes the day's rows (a rerun
 replaces the day), sums the facts of :mod:`.facts` per department in one ``INSERT … SELECT``
 (facts charged to no department — demands not yet routed, overdue ones waiting on the bureau — go
-to the *unassigned* scope), then derives the level and platform rows from those in two more, and
-writes the median answer time per department, level and overall from the demands' steps.
+to the *unassigned* scope), then derives the level and platform rows from those in two more,
+writes the median answer time per department, level and overall from the demands' steps, and
+finally each scope's running totals of the flow figures (see :data:`FLOWS`).
+
+Flow figures (the expected and actual updates of :mod:`.facts`) are summed over a period's days.
+So that a year costs what a day does, each snapshot also writes ``<flow>:total`` per scope: the
+scope's total on the previous snapshot day plus the day's value (carried forward while a scope has
+none).  A period's sum is then its last day's total minus the total of the last day before it.
+Totals chain from one snapshot day to the next, so snapshots are taken in day order (the job takes
+today's; a rerun of the latest day replaces it and its totals).
 """
 
 from __future__ import annotations
@@ -18,12 +26,19 @@ from sqlalchemy.orm import Session
 from catalog.models import Department
 
 from ..freshness.runs import run_recorded
-from .facts import Moment, all_facts, answer_times
+from .facts import Moment, all_facts, answer_times, update_window
 from .models import DashboardFigure
 
 JOB = "dashboard-snapshot"
 UNASSIGNED = "unassigned"  # the level marker of figures charged to no department
 MEDIANS = ("answer_days_median",)
+FLOWS = ("updates_expected", "updates_actual")  # summed over a period's days
+
+
+def total(flow: str) -> str:
+    """The figure holding a flow's running total."""
+    return f"{flow}:total"
+
 F = DashboardFigure.__table__
 COLUMNS = ["day", "department_id", "level", "figure", "value"]
 
@@ -36,9 +51,12 @@ def snapshot(sessions, *, now: dt.datetime, timezone: str = "Asia/Shanghai"):
 def snapshot_counts(session: Session, *, now: dt.datetime, timezone: str = "Asia/Shanghai") -> dict:
     moment = Moment(now, timezone)
     day = moment.day
+    previous = session.scalar(select(func.max(F.c.day)).where(F.c.day < day))
+    window = update_window(day, previous)
     replaced = _execute(session, delete(F).where(F.c.day == day))
-    written = _departments(session, moment) + _rollups(session, day) + _medians(session, day)
-    return {"day": day.isoformat(), "rows": written, "replaced": replaced}
+    written = (_departments(session, moment, window) + _rollups(session, day) + _medians(session, day)
+               + _totals(session, day, previous))
+    return {"day": day.isoformat(), "rows": written, "replaced": replaced, "updates_since": window.first.isoformat()}
 
 
 def _execute(session: Session, stmt) -> int:
@@ -49,8 +67,8 @@ def _day(day: dt.date):
     return literal(day, F.c.day.type)
 
 
-def _departments(session: Session, moment: Moment) -> int:
-    facts = union_all(*all_facts(moment)).subquery()
+def _departments(session: Session, moment: Moment, window) -> int:
+    facts = union_all(*all_facts(moment, window)).subquery()
     level = case((facts.c.department_id.is_(None), literal(UNASSIGNED)), else_=null())
     rows = (select(_day(moment.day), facts.c.department_id, level, facts.c.figure, cast(func.sum(facts.c.x), Float))
             .group_by(facts.c.department_id, facts.c.figure))
@@ -67,6 +85,21 @@ def _rollups(session: Session, day: dt.date) -> int:
                .where(mine, or_(F.c.department_id.is_not(None), F.c.level == UNASSIGNED)).group_by(F.c.figure))
     return (_execute(session, insert(F).from_select(COLUMNS, by_level))
             + _execute(session, insert(F).from_select(COLUMNS, overall)))
+
+
+def _totals(session: Session, day: dt.date, previous: dt.date | None) -> int:
+    """Each scope's running total of each flow: the previous snapshot's total plus today's value."""
+    written = 0
+    for flow in FLOWS:
+        parts = [select(F.c.department_id, F.c.level, F.c.value).where(F.c.day == day, F.c.figure == flow)]
+        if previous is not None:
+            parts.append(select(F.c.department_id, F.c.level, F.c.value)
+                         .where(F.c.day == previous, F.c.figure == total(flow)))
+        both = union_all(*parts).subquery()
+        rows = (select(_day(day), both.c.department_id, both.c.level, literal(total(flow)), func.sum(both.c.value))
+                .group_by(both.c.department_id, both.c.level))
+        written += _execute(session, insert(F).from_select(COLUMNS, rows))
+    return written
 
 
 def _medians(session: Session, day: dt.date) -> int:

@@ -103,22 +103,20 @@ def _page(rows: list[dict], total: int, args: ListArgs) -> Page:
     return Page(items=rows, total=total, page=args.page, page_size=args.page_size)
 
 
-def extremes(rows: list[dict], figure: str, n: int) -> dict:
-    """The chart of one rate: the ``n`` best and the ``n`` worst departments (percent, best first)."""
-    ranked = [r for r in dashboards.sort_rows(rows, f"-{figure}") if r.get(figure) is not None]
-    picked = ranked if len(ranked) <= 2 * n else ranked[:n] + ranked[-n:]
+def extremes(picked: list[dict], figure: str) -> dict:
+    """The chart of one rate: the best and the worst departments (percent, best first)."""
     return {"departments": [r["department"] for r in picked],
-            "rates": [round(r[figure] * 100, 1) for r in picked], "title": _("%(figure)s（%%）", figure=_(Figure(figure).label))}
+            "rates": [round(r["value"] * 100, 1) for r in picked], "title": _("%(figure)s（%%）", figure=_(Figure(figure).label))}
 
 
-def dashboard_view(summary: dict, rows: list[dict], trend: list[dict], n: int) -> dict:
+def dashboard_view(summary: dict, ranked: dict[str, list[dict]], trend: list[dict]) -> dict:
     """The charts' data: labels translated, series in the order ECharts draws them."""
     f = summary["figures"]
     matches = ("demands", "demands_suggested", "demands_confirmed_mounted", "suggestions_confirmed",
                "suggestions_rejected", "suggestions_pending")
     return {
-        "mounted": extremes(rows, "mounted_rate", n),
-        "timely": extremes(rows, "timely_rate", n),
+        "mounted": extremes(ranked["mounted_rate"], "mounted_rate"),
+        "timely": extremes(ranked["timely_rate"], "timely_rate"),
         "trend": {"days": [r["day"].isoformat() for r in trend],
                   "series": [{"name": _(Figure(name).label), "data": [None if r[name] is None else round(r[name] * 100, 1)
                                                                       for r in trend]}
@@ -138,17 +136,17 @@ def dashboard():
                      filters=(*SCOPE_FILTERS, "top"))
     n = int(args.filters["top"]) if args.filters["top"].isdigit() and int(args.filters["top"]) in TOP_N else TOP_N[1]
     if fmt := _export_format():
-        rows = dashboards.sort_rows(dashboards.department_rows(db(), scope=scope, period=period), args.sort)
-        return download(rows, fmt, _("部门统计"))
+        return download(dashboards.department_rows(db(), scope=scope, period=period, sort=args.sort), fmt, _("部门统计"))
     summary = dashboards.summary(db(), scope=scope, period=period)
-    everyone = dashboards.department_rows(db(), scope=scope, period=period)
-    rows = dashboards.sort_rows(everyone, args.sort)
-    table = _page(rows[(args.page - 1) * args.page_size: args.page * args.page_size], len(rows), args)
+    rows, total = dashboards.department_page(db(), scope=scope, period=period, sort=args.sort, page=args.page,
+                                             page_size=args.page_size)
+    ranked = {figure: dashboards.extremes(db(), scope=scope, period=period, figure=figure, n=n)
+              for figure in CHART_FIGURES}
     trend = dashboards.trend(db(), scope=scope, period=period, figures=list(TREND_CHART))
     if problem:
         flash(_("筛选条件有误：%(problem)s", problem=problem), "error")
-    return render_template("bureau/dashboard.html", summary=summary, f=summary["figures"], table=table, args=args,
-                           charts=dashboard_view(summary, everyone, trend, n), scope=scope, top_n=TOP_N, n=n,
+    return render_template("bureau/dashboard.html", summary=summary, f=summary["figures"], table=_page(rows, total, args),
+                           args=args, charts=dashboard_view(summary, ranked, trend), scope=scope, top_n=TOP_N, n=n,
                            levels=[(lv.value, lv.label) for lv in DepartmentLevel], oversees_all=actor().oversees_all,
                            flag_labels={k.value: k.label for k in FlagKind},
                            unmet_labels={r.value: r.label for r in UnmetReason}), 422 if problem else 200
@@ -212,11 +210,12 @@ def scorecards_page():
     scope, period, problem = _scope_and_period()
     args = list_args(sorts=tuple(dashboards.SORTABLE), default_sort="name", filters=SCOPE_FILTERS)
     limits = scorecards.thresholds(db())
-    rows = dashboards.department_rows(db(), scope=scope, period=period)
-    scored = [scorecards.score(r, limits) for r in dashboards.sort_rows(rows, args.sort)]
     if fmt := _export_format():
-        return download(scored, fmt, _("考核"))
-    table = _page(scored[(args.page - 1) * args.page_size: args.page * args.page_size], len(scored), args)
+        rows = dashboards.department_rows(db(), scope=scope, period=period, sort=args.sort)
+        return download([scorecards.score(r, limits) for r in rows], fmt, _("考核"))
+    rows, total = dashboards.department_page(db(), scope=scope, period=period, sort=args.sort, page=args.page,
+                                             page_size=args.page_size)
+    table = _page([scorecards.score(r, limits) for r in rows], total, args)
     if problem:
         flash(_("筛选条件有误：%(problem)s", problem=problem), "error")
     return render_template("bureau/scorecards.html", table=table, args=args, limits=limits, period=period,

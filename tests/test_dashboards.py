@@ -359,6 +359,20 @@ def test_the_drilldown_of_flags_filters_by_kind_and_age(client, world, tokens):
     assert stale["total"] == 2 and young["total"] == 0
 
 
+def test_the_drilldown_and_blocking_lists_sort_on_their_columns(client, world, tokens):
+    entries = lambda sort: [r["name"] for r in client.get(  # noqa: E731
+        f"{API}/lists/entries?sort={sort}", headers=auth(tokens["bureau"])).get_json()["items"]]
+    by_name = entries("name")
+    assert by_name == sorted(by_name) and entries("-name") == by_name[::-1] and len(by_name) == 6
+    flags = client.get(f"{API}/lists/flags?sort=-opened_at", headers=auth(tokens["bureau"])).get_json()["items"]
+    assert [f["opened_at"] for f in flags] == sorted((f["opened_at"] for f in flags), reverse=True)
+    blocking = lambda sort: [r["demands"] for r in client.get(  # noqa: E731
+        f"{API}/blocking?sort={sort}", headers=auth(tokens["bureau"])).get_json()["items"]]
+    assert blocking("demands") == [1, 1, 2] and blocking("-demands") == [2, 1, 1]
+    refused = client.get(f"{API}/lists/entries?sort=deadline", headers=auth(tokens["bureau"]))
+    assert refused.status_code == 422 and "resource_code" in str(refused.get_json()["error"]["details"]["sort"])
+
+
 def test_an_unknown_drilldown_is_a_validation_error(client, tokens):
     response = client.get(f"{API}/lists/everything", headers=auth(tokens["bureau"]))
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_error"

@@ -59,6 +59,10 @@ class TrendArgs(PeriodArgs, FormatArgs):
 
 
 class ListArgs(ScopeArgs, FormatArgs, PageArgs):
+    sort = fields.String(metadata={"description": "排序，前加 - 为降序：目录按 resource_code、name、provider、update_cycle、"
+                                                 "last_updated、status；需求按 ref、title、status、deadline、unmet_reason；"
+                                                 "问题按 kind、resource_code、name、department、opened_at；"
+                                                 "阻塞目录按 demands、resource_code、name、provider"})
     kind = fields.String(validate=validate.OneOf([k.value for k in FlagKind]),
                          metadata={"description": "flags：只看这一类问题"})
     age = fields.String(validate=validate.OneOf([band for band, _ in AGE_BANDS]),
@@ -161,7 +165,8 @@ def drilldown(args, figure):
     export = args.get("format", "json") != "json"
     page = lists.drilldown(db(), figure=figure, scope=_scope(args), moment=_moment(),
                            page=1 if export else args["page"], page_size=None if export else args["page_size"],
-                           flag_kind=args.get("kind"), age=args.get("age"), unmet_reason=args.get("unmet_reason"))
+                           flag_kind=args.get("kind"), age=args.get("age"), unmet_reason=args.get("unmet_reason"),
+                           sort=args.get("sort"))
     return _table(page.items, args, lists.LISTS[figure].label, total=page.total)
 
 
@@ -173,7 +178,8 @@ def blocking(args):
     export = args.get("format", "json") != "json"
     page = lists.blocking_entries(db(), scope=_scope(args), moment=_moment(),
                                   config=FreshnessConfig(timezone=runtime().settings.timezone),
-                                  page=1 if export else args["page"], page_size=None if export else args["page_size"])
+                                  page=1 if export else args["page"], page_size=None if export else args["page_size"],
+                                  sort=args.get("sort"))
     return _table(page.items, args, "阻塞需求的目录", total=page.total)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from catalog.errors import ValidationError
 from catalog.models import CatalogEntry, Department
 from catalog.services import MAX_PAGE_SIZE, Page
+from catalog.services.common import ordering
 
 from ..demands.models import Demand, DemandMatch, DemandStatus, MatchState
 from ..demands.services import is_overdue
@@ -59,10 +60,24 @@ FLAG_LISTS = {"flags": Listing("未解决的目录问题", "flags", lambda m: Fl
 LISTS = ENTRY_LISTS | DEMAND_LISTS | FLAG_LISTS
 
 
+# What each kind of list sorts on (``-name`` descending); the default order is the id's.
+SORTS = {
+    "entries": {"resource_code": CatalogEntry.resource_code, "name": CatalogEntry.name, "provider": Department.name,
+                "update_cycle": CatalogEntry.update_cycle, "last_updated": CatalogEntry.last_updated,
+                "status": CatalogEntry.status},
+    "demands": {"ref": Demand.ref, "title": Demand.title, "status": Demand.status, "deadline": Demand.deadline,
+                "unmet_reason": Demand.unmet_reason},
+    "flags": {"kind": Flag.kind, "resource_code": CatalogEntry.resource_code, "name": CatalogEntry.name,
+              "department": Department.name, "opened_at": Flag.opened_at},
+}
+TIEBREAK = {"entries": CatalogEntry.id, "demands": Demand.id, "flags": Flag.id}
+
+
 def drilldown(session: Session, *, figure: str, scope: Scope, moment: Moment, page: int = 1,
               page_size: int = 20, flag_kind: str | None = None, age: str | None = None,
-              unmet_reason: str | None = None) -> Page:
-    """The rows behind one number of a scope, as table rows (dicts), one page."""
+              unmet_reason: str | None = None, sort: str | None = None) -> Page:
+    """The rows behind one number of a scope, as table rows (dicts), one page (by ``sort``, one of
+    ``SORTS`` of its kind, or in the order things were added)."""
     listing = LISTS.get(figure)
     if listing is None:
         raise ValidationError("没有这一项的明细", details={"figure": [f"可选：{'、'.join(LISTS)}"]})
@@ -75,6 +90,8 @@ def drilldown(session: Session, *, figure: str, scope: Scope, moment: Moment, pa
         stmt = _flag_filters(stmt, moment, flag_kind, age)
     if unmet_reason is not None and figure == "unmet":
         stmt = stmt.where(Demand.unmet_reason == unmet_reason)
+    if sort:
+        stmt = stmt.order_by(None).order_by(*ordering(sort, SORTS[listing.kind], TIEBREAK[listing.kind]))
     return page_rows(session, stmt, page=page, page_size=page_size)
 
 
@@ -150,10 +167,14 @@ def waiting_on():
     return (DemandMatch.state != MatchState.REJECTED, Demand.status.in_(OPEN_DEMAND))
 
 
+BLOCKING_SORTS = ("demands", "resource_code", "name", "provider")
+
+
 def blocking_entries(session: Session, *, scope: Scope, moment: Moment, config: FreshnessConfig,
-                     page: int = 1, page_size: int | None = 20) -> Page:
+                     page: int = 1, page_size: int | None = 20, sort: str | None = None) -> Page:
     """Unmounted or stale entries ranked by how many open demands they were offered to: "mount
-    (or update) this and N demands can be met".  Counted from the matches (few) outwards."""
+    (or update) this and N demands can be met" (or by ``sort``, one of ``BLOCKING_SORTS``).
+    Counted from the matches (few) outwards."""
     stale = flagged_clause("stale", moment.day, config)
     waiting = waiting_counts().subquery()
     stmt = (select(CatalogEntry.id.label("entry_id"), CatalogEntry.resource_code, CatalogEntry.name,
@@ -163,6 +184,10 @@ def blocking_entries(session: Session, *, scope: Scope, moment: Moment, config: 
             .join(Department, Department.id == CatalogEntry.provider_id)
             .where(or_(and_(facts.counted(), facts.unmounted()), stale))
             .order_by(waiting.c.demands.desc(), CatalogEntry.id))
+    if sort:
+        columns = dict(zip(BLOCKING_SORTS, (waiting.c.demands, CatalogEntry.resource_code, CatalogEntry.name,
+                                            Department.name)))
+        stmt = stmt.order_by(None).order_by(*ordering(sort, columns, CatalogEntry.id))
     found = page_rows(session, _department_scope(stmt, CatalogEntry.provider_id, scope), page=page,
                       page_size=page_size)
     for row in found.items:

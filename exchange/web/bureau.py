@@ -173,18 +173,19 @@ def dashboard_list(figure: str):
     if figure not in lists.LISTS:
         abort(404)
     scope, _period, problem = _scope_and_period()
-    args = list_args(sorts=(), default_sort="", filters=LIST_FILTERS)
+    args = list_args(sorts=tuple(lists.SORTS[lists.LISTS[figure].kind]), default_sort="", filters=LIST_FILTERS)
     f, fmt = args.filters, _export_format()
     extra = {"flag_kind": f["kind"] if f["kind"] in {k.value for k in FlagKind} else None,
              "age": f["age"] if f["age"] in dict(AGE_BANDS) else None,
              "unmet_reason": f["unmet_reason"] if f["unmet_reason"] in {r.value for r in UnmetReason} else None}
     page = lists.drilldown(db(), figure=figure, scope=scope, moment=_moment(), page=1 if fmt else args.page,
-                           page_size=None if fmt else args.page_size, **extra)
+                           page_size=None if fmt else args.page_size, sort=args.sort, **extra)
     listing = lists.LISTS[figure]
     if fmt:
         return download(page.items, fmt, _(listing.label))
     return render_template("bureau/dashboard_list.html", page=page, args=args, figure=figure, listing=listing,
                            scope=scope, labels=COLUMN_LABELS, flag_labels={k.value: k.label for k in FlagKind},
+                           sortable=lists.SORTS[listing.kind],
                            unmet_labels={r.value: r.label for r in UnmetReason})
 
 
@@ -193,11 +194,12 @@ def dashboard_list(figure: str):
 def blocking():
     """Unmounted or stale entries ranked by the open demands waiting on them."""
     scope, _period, _problem = _scope_and_period()
-    args = list_args(sorts=(), default_sort="", filters=("level", "department_id"))
+    args = list_args(sorts=lists.BLOCKING_SORTS, default_sort="", filters=("level", "department_id"))
     fmt = _export_format()
     page = lists.blocking_entries(db(), scope=scope, moment=_moment(),
                                   config=FreshnessConfig(timezone=runtime().settings.timezone),
-                                  page=1 if fmt else args.page, page_size=None if fmt else args.page_size)
+                                  page=1 if fmt else args.page, page_size=None if fmt else args.page_size,
+                                  sort=args.sort)
     if fmt:
         return download(page.items, fmt, _("阻塞需求的目录"))
     return render_template("bureau/blocking.html", page=page, args=args)

@@ -135,6 +135,19 @@ def test_blocking_entries_say_how_many_demands_a_mount_would_meet(client, partie
     page = text(client.get("/bureau/dashboard/blocking"))
     row = re.search(r'id="blocking">.*?</table>', page, re.S).group(0)
     assert "挂接此目录可满足 1 个需求" in row and f'href="/bureau/submissions/{entry.id}"' in row
+    assert re.search(r'<th scope="col"\s*>\s*<a href="[^"]*sort=demands', row)  # a sortable header
+
+
+def test_a_drilldown_sorts_by_a_column_header(client, parties, session, now):
+    for name in ("乙类目录", "甲类目录", "丙类目录"):
+        published(session, parties["stats"], now, name=name)
+    sign_in(client, "bureau")
+    listed = lambda sort: re.findall(r"<td><a href=\"/bureau/submissions/\d+\">(.)类目录</a>",  # noqa: E731
+                                     text(client.get(f"/bureau/dashboard/lists/entries?sort={sort}")))
+    ascending = listed("name")
+    assert len(ascending) == 3 and ascending == sorted(ascending) and listed("-name") == ascending[::-1]
+    page = text(client.get("/bureau/dashboard/lists/entries?sort=name"))
+    assert 'aria-sort="ascending"' in page
 
 
 def test_scorecards_colour_each_department_and_the_bureau_edits_a_threshold(client, parties, session, now, tmp_path):

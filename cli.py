@@ -531,7 +531,7 @@ def _run_summary(run) -> str:
 
 def _counts_text(counts: dict) -> str:
     from exchange.freshness.models import FlagKind
-    from exchange.freshness.runs import COUNT_LABELS
+    from exchange.runs import COUNT_LABELS
 
     def one(key, value) -> str:
         if isinstance(value, dict):  # the freshness scan's counts per flag kind

@@ -8,6 +8,7 @@ import exchange.demands.models  # noqa: F401
 import exchange.sharing.models  # noqa: F401
 import exchange.notifications.models  # noqa: F401
 import exchange.freshness.models  # noqa: F401
+import exchange.runs  # noqa: F401  (job runs)
 import exchange.dashboards.models  # noqa: F401
 import exchange.synonyms.models  # noqa: F401
 import exchange.scheduler  # noqa: F401  (job leases)

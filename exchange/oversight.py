@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from catalog.actors import Actor, Role
 from catalog.services import Page, ordering, paginate
 
-from .freshness.models import JobRun, JobStatus
+from .runs import JobRun, JobStatus
 
 
 # -- job runs -------------------------------------------------------------------------------------

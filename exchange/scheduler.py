@@ -29,10 +29,9 @@ from .config import Settings
 from .dashboards.snapshot import snapshot_counts
 from .demands.rematch import rematch
 from .demands.services import awaiting as demands_awaiting
-from .freshness.models import JobRun
 from .freshness.rules import FreshnessConfig
 from .freshness.probe_job import run_probes
-from .freshness.runs import Progress, no_progress, recorded
+from .runs import JobRun, Progress, no_progress, recorded
 from .freshness.scan import scan
 from .notifications.services import SOON_DAYS, Channels, dispatch, remind
 from .sharing.services import awaiting as sharing_awaiting

@@ -15,7 +15,8 @@ from catalog import services as catalog_services
 from catalog.actors import SYSTEM
 from catalog.vocab import Health
 from cli import main
-from exchange.freshness.models import Flag, FlagKind, JobRun
+from exchange.freshness.models import Flag, FlagKind
+from exchange.runs import JobRun
 from exchange.freshness.rules import is_stale
 from exchange.freshness import scan as scan_module
 from exchange.freshness.scan import scan

@@ -17,7 +17,8 @@ from catalog.services import DepartmentData, create_department
 from exchange.demands.matching import MatchEngine
 from exchange.demands.models import Demand
 from exchange.demands.rematch import rematch
-from exchange.freshness.models import Flag, JobRun, JobStatus
+from exchange.freshness.models import Flag
+from exchange.runs import JobRun, JobStatus
 from exchange.freshness.scan import scan
 from exchange.freshness.services import list_flags
 

@@ -15,7 +15,7 @@ from exchange.app import runtime
 from exchange.demands.matching import MatchEngine
 from exchange.demands.models import Demand, DemandStatus, MatchState
 from exchange.demands.rematch import rematch
-from exchange.freshness.models import JobStatus
+from exchange.runs import JobStatus
 from exchange.synonyms.models import Synonym, SynonymKind
 
 from .conftest import auth

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from exchange import scheduler
 from exchange.config import Settings
-from exchange.freshness.models import JobRun
+from exchange.runs import JobRun
 
 SETTINGS = Settings()
 

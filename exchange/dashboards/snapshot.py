@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Department
 
-from ..freshness.runs import run_recorded
+from ..runs import run_recorded
 from .facts import Moment, all_facts, answer_times, update_window
 from .models import DashboardFigure
 

@@ -30,8 +30,7 @@ from catalog.db import id_in
 from catalog.models import CatalogEntry
 from catalog.search import changed_since
 
-from ..freshness.models import JobRun, JobStatus
-from ..freshness.runs import Progress, no_progress, run_recorded
+from ..runs import JobRun, JobStatus, Progress, no_progress, run_recorded
 from .matching import MatchEngine, match_with
 from .models import Demand, DemandMatch, DemandStatus
 

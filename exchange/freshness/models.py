@@ -1,5 +1,4 @@
-"""Flags on catalog entries, probes of mounted resources, exemptions from a kind of flag, and the
-run record every scheduled job writes.
+"""Flags on catalog entries, probes of mounted resources and exemptions from a kind of flag.
 
 At most one open flag per entry and kind: a partial unique index over the rows whose
 ``resolved_at`` is null (both SQLite and PostgreSQL have them), so a rerun of the scan can never
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Base, CatalogEntry, vocab
@@ -26,11 +25,6 @@ class FlagKind(Vocabulary):
     UNREACHABLE = "unreachable", "资源不可访问"
     DEMAND_WAITING = "demand_waiting", "需求等待挂接"
     INCONSISTENT = "inconsistent", "更新日期与数据不符"
-
-
-class JobStatus(Vocabulary):
-    OK = "ok", "成功"
-    FAILED = "failed", "失败"
 
 
 class Flag(Base):
@@ -107,19 +101,3 @@ class Exemption(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
     entry: Mapped[CatalogEntry] = relationship(lazy="joined", innerjoin=True)
-
-
-class JobRun(Base):
-    """One run of a scheduled job: when, how long, how it ended and what it counted."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[dt.datetime] = mapped_column()
-    finished_at: Mapped[dt.datetime] = mapped_column()
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    status: Mapped[JobStatus] = mapped_column(vocab(JobStatus, "status"))
-    counts: Mapped[dict] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalog.db import session_scope
 from catalog.models import MountedResource
 
-from .models import JobRun, ProbeResult
+from ..runs import JobRun, Progress, no_progress, run_recorded
+from .models import ProbeResult
 from .probes import Outcome, Target, probe_all
-from .runs import Progress, no_progress, run_recorded
 
 JOB = "resource-probes"
 PROBING = "探测挂接资源"  # the stage reported while probes run

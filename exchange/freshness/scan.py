@@ -44,8 +44,9 @@ from catalog.db import refresh_statistics
 from catalog.models import CatalogEntry
 
 from ..notifications.services import Channels
+from ..runs import JobRun, Progress, no_progress, run_recorded
 from .chase import notify_bureau, notify_departments
-from .models import Exemption, ExemptionStatus, Flag, FlagKind, JobRun
+from .models import Exemption, ExemptionStatus, Flag, FlagKind
 from .rules import (
     DEFAULT,
     FreshnessConfig,
@@ -56,7 +57,6 @@ from .rules import (
     json_object,
     observed_change,
 )
-from .runs import Progress, no_progress, run_recorded
 
 JOB = "freshness-scan"
 REANALYZE_AFTER = 10_000  # flags opened in one scan past which the planner's statistics are refreshed

@@ -12,7 +12,8 @@ from catalog.actors import Actor, Role
 from catalog.errors import PermissionDenied
 from catalog.services import Page, ordering, paginate
 
-from .models import Flag, FlagKind, JobRun
+from ..runs import JobRun
+from .models import Flag, FlagKind
 
 STATES = ("open", "resolved")
 FLAG_SORTS = {"id": Flag.id, "opened_at": Flag.opened_at, "resolved_at": Flag.resolved_at, "kind": Flag.kind}

@@ -27,10 +27,11 @@ from ..dashboards.facts import AGE_BANDS, Moment
 from ..dashboards.figures import Figure
 from ..demands.models import DemandStatus, UnmetReason
 from ..demands.services import DEMAND_SORTS, DemandFilter, act, get_demand, history, list_demands
-from ..freshness.models import FlagKind, JobStatus
+from ..freshness.models import FlagKind
 from ..freshness.rules import FreshnessConfig
 from ..freshness.services import last_runs
 from ..oversight import RUN_SORTS, list_job_runs
+from ..runs import JobStatus
 from .auth import actor, roles_required
 from .i18n import N_
 from .pages import ListArgs, attempt, blank_to_none, list_args

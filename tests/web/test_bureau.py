@@ -17,7 +17,7 @@ from catalog.actors import SYSTEM
 from catalog.models import CatalogEntry
 from catalog.vocab import EntryStatus
 from exchange.demands.models import Demand, DemandStatus
-from exchange.freshness.models import JobRun
+from exchange.runs import JobRun
 from exchange import scheduler
 from tests.conftest import entry_fields, failing
 from tests.web.test_pages import csrf, flashes, post, sign_in, text

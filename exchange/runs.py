@@ -1,5 +1,6 @@
-"""Running a job with its run recorded: counts and duration in the job's own transaction, or, when
-it fails, the error in a transaction of its own after the job's work has been rolled back."""
+"""Every scheduled job's run record, and running a job with it: counts and duration in the job's
+own transaction, or, when it fails, the error in a transaction of its own after the job's work has
+been rolled back."""
 
 from __future__ import annotations
 
@@ -8,11 +9,33 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import session_scope
+from catalog.models import Base, vocab
+from catalog.vocab import Vocabulary
 
-from .models import JobRun, JobStatus
+
+class JobStatus(Vocabulary):
+    OK = "ok", "成功"
+    FAILED = "failed", "失败"
+
+
+class JobRun(Base):
+    """One run of a scheduled job: when, how long, how it ended and what it counted."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column()
+    finished_at: Mapped[dt.datetime] = mapped_column()
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    status: Mapped[JobStatus] = mapped_column(vocab(JobStatus, "status"))
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
 
 # what a run's plain counts are called when shown
 COUNT_LABELS = {"probed": "探测", "healthy": "正常", "unhealthy": "异常", "timed_out": "超时",

@@ -494,8 +494,8 @@ def _run_job(ctx: Context, name: str) -> None:
     from exchange import scheduler
 
     sessions, started = make_session_factory(ctx.engine), now()
-    holder = f"{scheduler.holder_name()}:cli"
-    if not scheduler.acquire(sessions, job=name, holder=holder, now=started):
+    holder = scheduler.lease_by_hand(sessions, job=name, by="cli", now=started)
+    if holder is None:
         click.echo(f"任务 {name} 正在运行（定时运行或他人刚刚启动），请等它结束后再试", err=True)
         sys.exit(1)
     run = scheduler.run_held(sessions, job=name, holder=holder, settings=ctx.settings, now=started)

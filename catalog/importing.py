@@ -33,14 +33,14 @@ from .services import code_front_for, snapshot
 from .templates import CATALOG, Problem, Sheet
 from .vocab import EntryStatus
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # (stage, done, total): what a caller shows of long work
 CHUNK = 2000
 TICK = 5000
 ANALYZE_AFTER = 10_000  # rows written before the planner's statistics are refreshed
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
-    """The default progress sink: says nothing."""
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress callback: nobody is watching."""
 
 
 @dataclass
@@ -81,7 +81,7 @@ def import_catalog(
     status: EntryStatus | None = None,
     dry_run: bool = False,
     create_departments: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> ImportResult:
     """Check every row, then write them all in one savepoint (rolled back when ``dry_run``)."""
     status = _target_status(actor, status)

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import session_scope
+from catalog.importing import Progress, no_progress  # noqa: F401  (the jobs take them from here)
 from catalog.models import Base, vocab
 from catalog.vocab import Vocabulary
 
@@ -44,12 +45,7 @@ ERROR_KEPT = 2000  # characters of a failure's message kept on the run
 log = logging.getLogger(__name__)
 
 Work = Callable[..., dict]  # (session, *, now) -> counts
-Progress = Callable[[str, int, int], None]  # (stage, done, total): what a caller shows while a job runs
 RUNNING, FINISHED = "运行中", "已完成"  # the stages every recorded job reports, at its start and its end
-
-
-def no_progress(stage: str, done: int, total: int) -> None:
-    """The default progress callback: nobody is watching."""
 
 
 def run_recorded(sessions, *, job: str, work: Work, now: dt.datetime, progress: Progress = no_progress) -> JobRun:

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -96,6 +97,13 @@ def run_leased(sessions, *, job: str, holder: str, settings: Settings,
         log.info("job %s skipped: another scheduler holds its lease", job)
         return None
     return run_held(sessions, job=job, holder=holder, settings=settings, now=now)
+
+
+def lease_by_hand(sessions, *, job: str, by: str, now: dt.datetime) -> str | None:
+    """Take the job's lease for a run started by hand (``by``: "cli", "web"); the holder's name to
+    pass to :func:`run_held`, or None while the scheduler or another run holds it."""
+    holder = f"{holder_name()}:{by}-{uuid.uuid4().hex[:12]}"
+    return holder if acquire(sessions, job=job, holder=holder, now=now) else None
 
 
 def run_held(sessions, *, job: str, holder: str, settings: Settings, now: dt.datetime,

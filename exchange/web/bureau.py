@@ -5,7 +5,6 @@ submissions, data elements, job runs with "run now", and the audit trail with it
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -408,8 +407,8 @@ def _lease(name: str) -> str | None:
     """Take the job's lease for a run started here; None (and say so) while a run holds it.
     Ends the request's own transaction first: the job runs and records itself in its own."""
     db().commit()
-    holder = f"{_scheduler().holder_name()}:web-{uuid.uuid4().hex[:12]}"
-    if _scheduler().acquire(runtime().sessions, job=name, holder=holder, now=runtime().now()):
+    holder = _scheduler().lease_by_hand(runtime().sessions, job=name, by="web", now=runtime().now())
+    if holder is not None:
         return holder
     flash(_("任务 %(name)s 正在运行（定时运行或他人刚刚启动），请等它结束后再试", name=name), "error")
     return None

@@ -209,6 +209,18 @@ def failing(connection, statement_start: str, message: str, *, on: int = 1):
         event.remove(connection, "before_cursor_execute", fail)
 
 
+def enterprise_table(path: Path, rows: int) -> str:
+    """A SQLite file at ``path`` with table ``enterprises`` whose columns are the usual entry's
+    three items, ``rows`` rows; its URL, for mounting."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE enterprises ("统一社会信用代码" TEXT, "企业名称" TEXT, "法定代表人" TEXT)')
+        connection.executemany("INSERT INTO enterprises VALUES (?, ?, ?)",
+                               [(f"9133{i:014d}", f"企业{i}", f"代表{i}") for i in range(rows)])
+    return f"sqlite:///{path}"
+
+
 def entry_fields(**overrides) -> dict:
     """A valid entry's fields as the API and the rules take them."""
     fields = dict(name="企业登记信息", summary="全市企业登记基本信息", format="数据库/MySQL",

@@ -11,7 +11,7 @@ from catalog import services as catalog_services
 from catalog.actors import SYSTEM
 from catalog.errors import ImportFailed
 
-from .conftest import SHARED_DATA, auth, entry_fields
+from .conftest import SHARED_DATA, auth, enterprise_table, entry_fields
 
 API = "/api/v1"
 
@@ -312,17 +312,11 @@ def test_routing_a_demand_puts_it_in_the_providers_inbox_with_the_deadline(clien
 @pytest.fixture
 def granted_table(client, parties, session, now, tmp_path):
     """A published entry with a mounted table whose columns are its items, and a grant on two items."""
-    import sqlite3
-
     from catalog import mounts
 
     entry = published_entry(session, parties["stats_bureau"], now)
-    path = tmp_path / "source.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute('CREATE TABLE enterprises ("统一社会信用代码" TEXT, "企业名称" TEXT, "法定代表人" TEXT)')
-        connection.executemany("INSERT INTO enterprises VALUES (?, ?, ?)",
-                               [(f"9133{i:014d}", f"企业{i}", f"代表{i}") for i in range(25)])
-    mounts.mount_table(session, actor=SYSTEM, entry_id=entry.id, url=f"sqlite:///{path}", table="enterprises", now=now)
+    url = enterprise_table(tmp_path / "source.sqlite", 25)
+    mounts.mount_table(session, actor=SYSTEM, entry_id=entry.id, url=url, table="enterprises", now=now)
     session.commit()
     application = post(client, parties["requester"], "/applications", entry_id=entry.id, purpose="核验",
                        items=["统一社会信用代码", "企业名称"]).get_json()

@@ -5,7 +5,6 @@ department's demand or grant, a missing CSRF token and an expired login get a cl
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from catalog.actors import SYSTEM
 from exchange.demands.lookup import highlight
 from exchange.demands.models import Demand, DemandStatus
 from exchange.sharing.models import ApplicationStatus, Delivery, Grant
-from tests.conftest import entry_fields
+from tests.conftest import enterprise_table, entry_fields
 from tests.web.test_pages import csrf, flashes, post, sign_in, text
 
 
@@ -43,12 +42,8 @@ def parties(user, department, stats_bureau):
 def mounted_entry(session, parties, now, tmp_path):
     """企业登记信息 of 台州市统计局 (无条件共享), a table with its three items mounted."""
     entry = published(session, parties["stats"], now)
-    path = tmp_path / "source.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute('CREATE TABLE enterprises ("统一社会信用代码" TEXT, "企业名称" TEXT, "法定代表人" TEXT)')
-        connection.executemany("INSERT INTO enterprises VALUES (?, ?, ?)",
-                               [(f"9133{i:014d}", f"企业{i}", f"代表{i}") for i in range(12)])
-    mounts.mount_table(session, actor=SYSTEM, entry_id=entry.id, url=f"sqlite:///{path}", table="enterprises", now=now)
+    url = enterprise_table(tmp_path / "source.sqlite", 12)
+    mounts.mount_table(session, actor=SYSTEM, entry_id=entry.id, url=url, table="enterprises", now=now)
     session.commit()
     return entry
 

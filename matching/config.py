@@ -81,10 +81,11 @@ class MatchConfig:
 
     # --- re-ranking and confidence ---
     # Confidence = logistic(ranker_bias + Σ weight × feature), features in the order of
-    # ``matching.scoring.FEATURES``; fitted by ``bench/matching/fit_ranker.py``.
-    ranker_weights: tuple[float, ...] = (0.967, 2.567, 2.638, 0.153, 0.542, 4.205, 5.354, 2.374,
-                                         0.568, 3.005)
-    ranker_bias: float = -5.927
+    # ``matching.scoring.FEATURES``; fitted by ``bench/matching/fit_ranker.py`` (ranked pairwise,
+    # then calibrated so that the confidence is a probability).
+    ranker_weights: tuple[float, ...] = (1.02, 1.562, 1.559, 1.537, 0.938, 2.524, 0.189, 1.532,
+                                         1.324, 0.566, 1.979, 1.645)
+    ranker_bias: float = -7.431
     # The reported title score (not the ranking): coverage, its discount outside the title,
     # fuzzy similarity of the reduced titles, description coverage.
     title_coverage_weight: float = 0.6

@@ -188,6 +188,8 @@ class CatalogIndex:
         if not parsed.from_items:
             parsed.weights.update(self._short_forms(parsed.primary, parsed.weights))
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
+        df = self._text_df if parsed.from_items else self._titles.df
+        parsed.known = {t: w for t, w in parsed.weights.items() if df(t)}
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
         parsed.subjects = self._subjects(items)

@@ -5,6 +5,7 @@ weights into a confidence; and the per-item assignment that explains it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -29,6 +30,7 @@ class ParsedQuery:
     grams: dict[str, float] = field(default_factory=dict)
     subjects: dict[str, float] = field(default_factory=dict)  # what the items are about
     from_items: bool = False  # a bare field list: ``primary`` is made of the item names
+    known: dict[str, float] = field(default_factory=dict)  # ``weights`` of terms in use
 
 
 @dataclass(slots=True)
@@ -51,7 +53,7 @@ class DocView:
 # The re-ranking features, in the order of ``MatchConfig.ranker_weights``.
 FEATURES = ("title_coverage", "text_coverage", "title_similarity", "description_coverage",
             "item_coverage", "lexical", "item_words_in_title", "description_in_title",
-            "title_precision", "item_subjects_in_title")
+            "title_precision", "item_subjects_in_title", "rarest_in_title", "rarest_held")
 
 
 def coverage(weights: dict[str, float], found: frozenset[str]) -> float:
@@ -75,7 +77,20 @@ def features(query: ParsedQuery, doc: DocView, matches: list[ItemMatch], lexical
             item_coverage(matches, query.item_weights) or 0.0, lexical,
             in_title if fields else 0.0, coverage(query.secondary_weights, doc.title_terms),
             title_precision(query, doc),
-            subjects_in_title(query.subjects, doc.title_text) if fields else 0.0)
+            subjects_in_title(query.subjects, doc.title_text) if fields else 0.0,
+            rarest(query.known, doc.title_terms.__contains__), rarest(query.known, doc.holds))
+
+
+def rarest(weights: dict[str, float], found: Callable[[str], bool]) -> float:
+    """Weight of the rarest demand term the entry holds (``found``), over that of the rarest
+    demand term of all: the word that sets a demand apart from its neighbours (民宿 of
+    民宿等级评定结果) decides more than the common phrase it shares with them (等级评定结果).
+    ``weights`` are those of the terms the catalog uses at all: a word no entry has (a typo,
+    a place) would otherwise be the rarest and dwarf the rest."""
+    if not weights:
+        return 0.0
+    top = max(weights.values())
+    return max((w for term, w in weights.items() if found(term)), default=0.0) / top
 
 
 def title_similarity(query: ParsedQuery, doc: DocView) -> float:

@@ -2,14 +2,24 @@
 development set, and say how well they generalise to a portal they were not fitted on.
 
 For every demand, the features of every candidate entry (``CatalogIndex.candidate_features``)
-are labelled with the entry's grade. A logistic regression (L2-regularised, Newton steps)
-predicts grade / 2 (an entry that fully satisfies the demand → 1, partly → 0.5, else 0), each
-demand weighing the same. It is cross-validated leaving one portal out: the weights fitted on
-three portals rank the fourth's demands, so the printed nDCG@10 is that of a portal the
-weights never saw. Finally the weights are fitted on all four portals and printed as the
-config values.
+are labelled with the entry's grade. The fit has two steps, both L2-regularised logistic
+regressions solved by Newton steps:
 
-Usage: ``python bench/matching/fit_ranker.py [--data DIR] [--l2 1.0]``
+1. **Ranking** (RankNet): for every pair of candidates of one demand with different grades,
+   the difference of their features predicts which is better; a pair weighs the difference of
+   its gains (2**grade), each demand weighing the same. This orders entries the way nDCG@10
+   counts them.
+2. **Calibration** (Platt): the ranking score ``s`` of every candidate predicts grade / 2 (an
+   entry that fully satisfies the demand → 1, partly → 0.5, else 0) through logistic(a·s + b).
+   The order stays that of step 1; the confidence becomes a probability, so one threshold
+   says when a demand is unmet. The config weights are ``a`` times the ranking weights, the
+   bias is ``b``.
+
+It is cross-validated leaving one portal out: the weights fitted on three portals rank the
+fourth's demands, so the printed nDCG@10 is that of a portal the weights never saw. Finally
+the weights are fitted on all four portals and printed as the config values.
+
+Usage: ``python bench/matching/fit_ranker.py [--data DIR] [--l2 10.0]``
 """
 
 from __future__ import annotations
@@ -67,18 +77,41 @@ def design(cases: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
 
 
-def fit(cases: list[dict], l2: float, steps: int = 50) -> np.ndarray:
-    """Logistic regression by Newton's method; the bias is not regularised."""
-    x, y, w = design(cases)
+def logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: np.ndarray,
+             steps: int = 50) -> np.ndarray:
+    """Weighted logistic regression with an L2 ``penalty`` per coefficient, by Newton's method."""
     beta = np.zeros(x.shape[1])
-    penalty = np.full(x.shape[1], l2 / len(cases))
-    penalty[0] = 0.0
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-x @ beta))
         gradient = x.T @ (w * (p - y)) + penalty * beta
         hessian = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
         beta -= np.linalg.solve(hessian, gradient)
     return beta
+
+
+def pairs(cases: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature differences of every better/worse pair of one demand's candidates, and each
+    pair's weight (its gain difference, every demand summing to one)."""
+    diffs, weights = [], []
+    for case in cases:
+        grades = np.array([case["demand"]["judgments"].get(k, 0) for k in case["keys"]])
+        better, worse = np.nonzero(grades[:, None] > grades[None, :])
+        if not len(better):
+            continue
+        gain = 2.0 ** grades[better] - 2.0 ** grades[worse]
+        diffs.append(case["x"][better] - case["x"][worse])
+        weights.append(gain / gain.sum())
+    return np.vstack(diffs), np.concatenate(weights)
+
+
+def fit(cases: list[dict], l2: float) -> np.ndarray:
+    """(bias, weights…): RankNet weights for the order, scaled and shifted by a Platt fit."""
+    x, w = pairs(cases)
+    ranking = logistic(x, np.ones(len(x)), w, np.full(x.shape[1], l2 / len(cases)))
+    x, y, w = design(cases)
+    score = x[:, 1:] @ ranking
+    a, b = logistic(np.column_stack([score, np.ones(len(score))]), y, w, np.zeros(2))
+    return np.concatenate([[b], a * ranking])
 
 
 def scores(case: dict, beta: np.ndarray) -> np.ndarray:
@@ -123,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--devset", type=Path, default=DEVSET)
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--threshold", type=float, default=0.5)
     args = parser.parse_args()
     cases = collect(args.data, args.devset)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from matching import CatalogIndex, MatchConfig, Query, Synonyms
+from matching import CatalogIndex, MatchConfig, Query, Record, Synonyms
 from matching.analysis import Analyzer
 from matching.lexical import BigramBM25
-from matching.scoring import FEATURES, subjects_in_title
+from matching.scoring import FEATURES, rarest, subjects_in_title
 from matching.vocabulary import ItemVocabulary
 
 from .matching_fixtures import CATALOG, fresh_index
@@ -96,3 +96,25 @@ def test_field_list_entry_titled_with_the_items_subject_gets_the_subject_feature
     position = FEATURES.index("item_subjects_in_title")
     assert found["ent-3"][position] == 1.0
     assert all(values[position] == 0.0 for key, values in found.items() if key != "ent-3")
+
+
+@pytest.mark.parametrize("title, share", [
+    ("等级民宿信息", 1.0),             # holds the rarest term
+    ("信用等级评定信息", 0.5),         # holds only the commoner ones
+    ("古树名木信息", 0.0),
+])
+def test_rarest_term_share_is_the_rarest_held_over_the_rarest_asked(title, share):
+    weights = {"民宿": 4.0, "等级": 2.0, "评定": 1.0}
+    assert rarest(weights, lambda term: term in title) == share
+
+
+def test_rarest_term_features_ignore_words_the_catalog_never_uses():
+    records = [Record(key="inn", title="等级民宿信息"), Record(key="credit", title="信用等级评定信息"),
+               *(Record(key=f"grade-{n}", title=f"第{n}类等级评定结果") for n in range(6))]
+    index = CatalogIndex.build(records)
+    # 哈哈镇 is in no title: it would otherwise be the "rarest" word and dwarf the others.
+    found = dict(index.candidate_features(Query("哈哈镇民宿等级评定")))
+    position = FEATURES.index("rarest_in_title")
+    assert found["inn"][position] == 1.0
+    assert found["credit"][position] < 1.0
+

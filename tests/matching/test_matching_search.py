@@ -57,6 +57,19 @@ def test_a_related_term_is_found_below_a_synonym_and_explained_as_related():
     assert synonym.explanation[0].kind == "synonym" and synonym.score > related.score
 
 
+
+@pytest.mark.parametrize("demand, entry", [
+    ("驾校名单", "机动车驾驶员培训机构信息"),
+    ("律所登记信息", "律师事务所登记信息"),
+    ("公厕分布", "城区公共厕所信息"),
+    ("网约车平台公司", "网络预约出租汽车经营者信息"),
+])
+def test_built_in_table_knows_common_government_abbreviations(demand, entry):
+    others = [Record(f"other-{n}", title, "", [], "某局") for n, title in enumerate(
+        ("校外培训机构信息", "司法鉴定机构登记信息", "城区公共停车场信息", "出租汽车企业信息"))]
+    catalog = [Record("wanted", entry, "", [], "某局"), *others]
+    assert CatalogIndex.build(catalog).search(Query(demand)).candidates[0].key == "wanted"
+
 def test_traditional_characters_match_their_simplified_entry(index):
     result = index.search(Query("最低生活保障對象", items=["姓名", "身份證號"]))
     assert result.candidates[0].key == "ent-2"

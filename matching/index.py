@@ -189,7 +189,8 @@ class CatalogIndex:
             parsed.weights.update(self._short_forms(parsed.primary, parsed.weights))
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
         df = self._text_df if parsed.from_items else self._titles.df
-        parsed.known = {t: w for t, w in parsed.weights.items() if df(t)}
+        parsed.known = dict(sorted(((t, w) for t, w in parsed.weights.items() if df(t)),
+                                   key=lambda pair: -pair[1]))
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
         parsed.subjects = self._subjects(items)

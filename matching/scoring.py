@@ -30,7 +30,7 @@ class ParsedQuery:
     grams: dict[str, float] = field(default_factory=dict)
     subjects: dict[str, float] = field(default_factory=dict)  # what the items are about
     from_items: bool = False  # a bare field list: ``primary`` is made of the item names
-    known: dict[str, float] = field(default_factory=dict)  # ``weights`` of terms in use
+    known: dict[str, float] = field(default_factory=dict)  # ``weights`` of terms in use, heaviest first
 
 
 @dataclass(slots=True)
@@ -49,6 +49,11 @@ class DocView:
         return (term in self.title_terms or term in self.title_text
                 or term in self.summary_text or term in self.item_text)
 
+
+# Item-match kinds as plain strings (an enum member's ``.value`` is slow in the hot loop).
+_EXACT, _SYNONYM, _FUZZY, _TITLE, _SUMMARY, _MISSING = (kind.value for kind in (
+    MatchKind.EXACT, MatchKind.SYNONYM, MatchKind.FUZZY, MatchKind.TITLE, MatchKind.SUMMARY,
+    MatchKind.MISSING))
 
 # The re-ranking features, in the order of ``MatchConfig.ranker_weights``.
 FEATURES = ("title_coverage", "text_coverage", "title_similarity", "description_coverage",
@@ -85,12 +90,13 @@ def rarest(weights: dict[str, float], found: Callable[[str], bool]) -> float:
     """Weight of the rarest demand term the entry holds (``found``), over that of the rarest
     demand term of all: the word that sets a demand apart from its neighbours (民宿 of
     民宿等级评定结果) decides more than the common phrase it shares with them (等级评定结果).
-    ``weights`` are those of the terms the catalog uses at all: a word no entry has (a typo,
-    a place) would otherwise be the rarest and dwarf the rest."""
-    if not weights:
-        return 0.0
-    top = max(weights.values())
-    return max((w for term, w in weights.items() if found(term)), default=0.0) / top
+    ``weights`` are those of the terms the catalog uses at all, heaviest first: a word no
+    entry has (a typo, a place) would otherwise be the rarest and dwarf the rest."""
+    top = next(iter(weights.values()), 0.0)
+    for term, weight in weights.items():
+        if found(term):
+            return weight / top
+    return 0.0
 
 
 def title_similarity(query: ParsedQuery, doc: DocView) -> float:
@@ -144,11 +150,11 @@ def confidence(values: tuple[float, ...], config: MatchConfig) -> float:
 def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfig):
     """(score, kind) of a requested item against one entry item."""
     if requested.plain == entry.plain:
-        return 1.0, MatchKind.EXACT.value
+        return 1.0, _EXACT
     if requested.canonical == entry.canonical:
-        kind = requested.rewrite or entry.rewrite or MatchKind.SYNONYM.value
+        kind = requested.rewrite or entry.rewrite or _SYNONYM
         return config.kind_score(kind), kind
-    return fuzzy, MatchKind.FUZZY.value
+    return fuzzy, _FUZZY
 
 
 def _item_pairs(query: ParsedQuery, doc: DocView, config: MatchConfig) -> list[tuple]:
@@ -176,11 +182,11 @@ def assign_items(query: ParsedQuery, doc: DocView, config: MatchConfig) -> list[
 
 def _fallback(requested: str, form: ItemForm, doc: DocView, config: MatchConfig) -> ItemMatch:
     if form.canonical and form.canonical in doc.title_text:
-        return ItemMatch(requested, form.canonical, MatchKind.TITLE.value, config.title_item_score)
+        return ItemMatch(requested, form.canonical, _TITLE, config.title_item_score)
     if form.canonical and form.canonical in doc.summary_text:
-        return ItemMatch(requested, form.canonical, MatchKind.SUMMARY.value,
+        return ItemMatch(requested, form.canonical, _SUMMARY,
                          config.summary_item_score)
-    return ItemMatch(requested, None, MatchKind.MISSING.value, 0.0)
+    return ItemMatch(requested, None, _MISSING, 0.0)
 
 
 def item_coverage(matches: list[ItemMatch], weights: list[float]) -> float | None:

@@ -188,7 +188,7 @@ class CatalogIndex:
         if not parsed.from_items:
             parsed.weights.update(self._short_forms(parsed.primary, parsed.weights))
         parsed.secondary_weights = self._term_weights(secondary, self.config.description_weight)
-        df = self._text_df if parsed.from_items else self._titles.df
+        df = self._df(parsed.from_items)
         parsed.known = dict(sorted(((t, w) for t, w in parsed.weights.items() if df(t)),
                                    key=lambda pair: -pair[1]))
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
@@ -251,7 +251,7 @@ class CatalogIndex:
         whole entries for words taken from item names (名称, 地址 are everywhere there)."""
         if analyzed is None:
             return {}
-        df = self._text_df if whole_text else self._titles.df
+        df = self._df(whole_text)
         total = max(len(self._records), 1)
         weights = {w: scale * idf(df(w), total) for w in analyzed.words}
         for gram in analyzed.bigrams:
@@ -260,6 +260,10 @@ class CatalogIndex:
         if len(weights) > most:  # a huge demand: its rarest terms say what it is about
             weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:most])
         return weights
+
+    def _df(self, whole_text: bool):
+        """How many entries hold a term: in their titles, or (``whole_text``) anywhere."""
+        return self._text_df if whole_text else self._titles.df
 
     def _text_df(self, word: str) -> int:
         """Entries whose text holds every bigram of ``word`` (bounded by the rarest)."""

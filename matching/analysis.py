@@ -8,6 +8,7 @@ terms, the data-element names and the catalog's own item vocabulary. It is built
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,6 +44,25 @@ class ItemForm:
     plain: str
     canonical: str
     rewrite: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordText:
+    """A catalog record's texts as the index keeps them: the analysed title, and the title and
+    summary normalised and synonym-rewritten."""
+
+    title: Analyzed
+    plain_title: str
+    summary: str
+
+    def flat(self) -> tuple:
+        """Plain data, quick to pickle (``from_flat`` restores it)."""
+        return (*(getattr(self.title, name) for name in Analyzed.__slots__), self.plain_title,
+                self.summary)
+
+    @classmethod
+    def from_flat(cls, parts: tuple) -> "RecordText":
+        return cls(Analyzed(*parts[:-2]), *parts[-2:])
 
 
 class SynonymRewriter:
@@ -135,6 +155,12 @@ class Analyzer:
         """A free text (description, summary): boilerplate dropped."""
         return self._analyze(self.normalizer.text(raw))
 
+    def record(self, title: str, department: str, summary: str) -> RecordText:
+        """A catalog record's title, analysed and plain, and its summary (cut to
+        ``max_summary_chars``)."""
+        return RecordText(self.title(title, department), self.plain(title),
+                          self.plain(summary[: self.config.max_summary_chars]))
+
     def plain(self, raw: str) -> str:
         """A text normalised and synonym-rewritten, no tokenising (cheap: no jieba)."""
         return self.rewriter.rewrite(self.normalizer.text(raw))[0]
@@ -194,4 +220,4 @@ def text_bigrams(text: str) -> list[str]:
 def _bigrams(chunk: str) -> list[str]:
     if len(chunk) < 2:
         return [chunk] if chunk else []
-    return [chunk[i:i + 2] for i in range(len(chunk) - 1)]
+    return list(map(operator.add, chunk, chunk[1:]))

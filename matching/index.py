@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from matching import scoring
-from matching.analysis import Analyzed, Analyzer, text_bigrams
+from matching.analysis import Analyzed, Analyzer, RecordText, text_bigrams
 from matching.config import DEFAULT_CONFIG, MatchConfig
 from matching.diagnosis import verdict
 from matching.elements import ElementMatcher, element_synonyms
@@ -22,6 +22,7 @@ from matching.postings import Postings, idf
 from matching.scoring import DocView, ParsedQuery
 from matching.synonyms import Synonyms
 from matching.vocabulary import ItemVocabulary, char_bigrams
+from matching.workers import analyze_records, workers_for
 
 
 class CatalogIndex:
@@ -54,8 +55,10 @@ class CatalogIndex:
         records = list(records)
         _check_unique(records)
         index._prepare(records)
-        for record in records:
-            index._add(record)
+        texts = analyze_records(index._analyzer, [(r.title, r.provider, r.summary) for r in records],
+                                index._build_workers(len(records)))
+        for record, text in zip(records, texts):
+            index._add(record, text)
         index._freeze()
         return index
 
@@ -89,15 +92,22 @@ class CatalogIndex:
         self._analyzer.add_words(self._item_words(records))
         self._analyzer.add_words(e.name for e in self.elements)
 
+    def _build_workers(self, size: int) -> int:
+        """Processes to analyse ``size`` records on: more than one only for a large catalog."""
+        if size < self.config.parallel_build_min_records:
+            return 1
+        return workers_for(self.config.build_workers)
+
     def _item_words(self, records: list[Record]) -> list[str]:
         counts = Counter(self._analyzer.item(raw).canonical for r in records for raw in r.items)
         return [word for word, n in counts.items() if n >= self.config.dict_word_min_count]
 
-    def _add(self, record: Record) -> None:
+    def _add(self, record: Record, text: RecordText | None = None) -> None:
+        """Index the record (``text``: its texts, when already analysed)."""
         doc = len(self._records)
-        title = self._analyzer.title(record.title, record.provider)
-        plain_title = self._analyzer.plain(record.title)
-        summary = self._analyzer.plain(record.summary[: self.config.max_summary_chars])
+        if text is None:
+            text = self._analyzer.record(record.title, record.provider, record.summary)
+        title, plain_title, summary = text.title, text.plain_title, text.summary
         items = self._doc_items(record, doc)
         item_text = " ".join(form.canonical for _, _, form in items)
         grams = set(text_bigrams(plain_title))
@@ -144,8 +154,8 @@ class CatalogIndex:
         """Entries that hold the demanded data, best first, with the verdict."""
         _check_top_k(top_k, self.config)
         parsed, scored = self._scored(query)
-        confident = sorted(((scoring.confidence(one[2], self.config), one) for one in scored),
-                           key=lambda pair: -pair[0])
+        scores = scoring.confidences([features for _, _, features in scored], self.config)
+        confident = sorted(zip(scores, scored), key=lambda pair: -pair[0])
         keep = max(top_k, self.config.provider_vote_top)
         ranked = [self._candidate(parsed, score, *one)
                   for rank, (score, one) in enumerate(confident)
@@ -194,6 +204,7 @@ class CatalogIndex:
         parsed.grams = self._lexical.weights(self._query_grams(query, items))
         self._match_items(parsed)
         parsed.subjects = self._subjects(items)
+        parsed.settle()
         return parsed
 
     def _short_forms(self, analyzed: Analyzed, known: dict[str, float]) -> dict[str, float]:

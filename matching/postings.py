@@ -23,8 +23,9 @@ class Postings:
         self._pending: defaultdict[Hashable, array] = defaultdict(_buffer)
 
     def add(self, terms: Iterable[Hashable], ident: int) -> None:
+        pending = self._pending
         for term in terms:
-            self._pending[term].append(ident)
+            pending[term].append(ident)
 
     def get(self, term: Hashable) -> np.ndarray:
         if term in self._pending:

@@ -4,10 +4,10 @@ weights into a confidence; and the per-item assignment that explains it."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from matching.analysis import Analyzed, ItemForm
@@ -31,6 +31,14 @@ class ParsedQuery:
     subjects: dict[str, float] = field(default_factory=dict)  # what the items are about
     from_items: bool = False  # a bare field list: ``primary`` is made of the item names
     known: dict[str, float] = field(default_factory=dict)  # ``weights`` of terms in use, heaviest first
+    totals: tuple[float, float, float] = (0.0, 0.0, 0.0)  # of weights, secondary_weights, subjects
+    asked: tuple[str, ...] = ()  # the terms of weights and secondary_weights
+
+    def settle(self) -> None:
+        """Sum the weights and gather the terms once, for the features of every candidate."""
+        self.totals = (sum(self.weights.values()), sum(self.secondary_weights.values()),
+                       sum(self.subjects.values()))
+        self.asked = tuple(dict.fromkeys([*self.weights, *self.secondary_weights]))
 
 
 @dataclass(slots=True)
@@ -61,12 +69,11 @@ FEATURES = ("title_coverage", "text_coverage", "title_similarity", "description_
             "title_precision", "item_subjects_in_title", "rarest_in_title", "rarest_held")
 
 
-def coverage(weights: dict[str, float], found: frozenset[str]) -> float:
-    """Share of the query's term weight present in ``found``."""
-    total = sum(weights.values())
+def coverage(weights: dict[str, float], found: Container[str], total: float) -> float:
+    """Share of the query's term weight (``total``) present in ``found``."""
     if not total:
         return 0.0
-    return sum(w for term, w in weights.items() if term in found) / total
+    return sum([w for term, w in weights.items() if term in found]) / total
 
 
 def features(query: ParsedQuery, doc: DocView, matches: list[ItemMatch], lexical: float,
@@ -75,15 +82,19 @@ def features(query: ParsedQuery, doc: DocView, matches: list[ItemMatch], lexical
     entry's bigram BM25 (divided by the demand's total bigram weight). Every feature is an
     absolute 0..~1 measure, never relative to the other candidates, so the confidence also
     says whether anything answers the demand."""
-    in_title = coverage(query.weights, doc.title_terms)
+    words, extra, subjects = query.totals
+    titled = doc.title_terms
+    held = {term for term in query.asked if doc.holds(term)}
+    in_title = coverage(query.weights, titled, words)
     fields = query.from_items
-    return (0.0 if fields else in_title, held_share(query.weights, doc),
-            title_similarity(query, doc), held_share(query.secondary_weights, doc),
+    return (0.0 if fields else in_title, coverage(query.weights, held, words),
+            title_similarity(query, doc),
+            coverage(query.secondary_weights, held, extra),
             item_coverage(matches, query.item_weights) or 0.0, lexical,
-            in_title if fields else 0.0, coverage(query.secondary_weights, doc.title_terms),
+            in_title if fields else 0.0, coverage(query.secondary_weights, titled, extra),
             title_precision(query, doc),
-            subjects_in_title(query.subjects, doc.title_text) if fields else 0.0,
-            rarest(query.known, doc.title_terms.__contains__), rarest(query.known, doc.holds))
+            subjects_in_title(query.subjects, doc.title_text, subjects) if fields else 0.0,
+            rarest(query.known, titled.__contains__), rarest(query.known, held.__contains__))
 
 
 def rarest(weights: dict[str, float], found: Callable[[str], bool]) -> float:
@@ -112,24 +123,15 @@ def title_precision(query: ParsedQuery, doc: DocView) -> float:
     grams = doc.title.bigrams
     if not grams:
         return 0.0
-    return sum(g in query.grams for g in grams) / len(grams)
+    return len(query.grams.keys() & grams) / len(grams)
 
 
-def subjects_in_title(subjects: dict[str, float], title: str) -> float:
+def subjects_in_title(subjects: dict[str, float], title: str, total: float | None = None,
+                      ) -> float:
     """Weighted share of the bigrams of the items' subjects ("儿童" of 儿童姓名, 儿童性别)
-    found in the entry's title: a field list is about the thing its fields describe."""
-    total = sum(subjects.values())
-    if not total:
-        return 0.0
-    return sum(weight for gram, weight in subjects.items() if gram in title) / total
-
-
-def held_share(weights: dict[str, float], doc: DocView) -> float:
-    """Share of the query's term weight found anywhere in the entry."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return sum(w for term, w in weights.items() if doc.holds(term)) / total
+    found in the entry's title: a field list is about the thing its fields describe.
+    ``total`` is the subjects' total weight, when already summed."""
+    return coverage(subjects, title, sum(subjects.values()) if total is None else total)
 
 
 def title_score(values: tuple[float, ...], config: MatchConfig) -> float:
@@ -141,10 +143,12 @@ def title_score(values: tuple[float, ...], config: MatchConfig) -> float:
     return min(1.0, score + config.description_coverage_weight * extra)
 
 
-def confidence(values: tuple[float, ...], config: MatchConfig) -> float:
-    """Logistic combination of the features with the fitted ``ranker_weights``."""
-    z = config.ranker_bias + sum(w * v for w, v in zip(config.ranker_weights, values))
-    return 1.0 / (1.0 + math.exp(-z))
+def confidences(rows: list[tuple[float, ...]], config: MatchConfig) -> list[float]:
+    """Logistic combination of each candidate's features with the fitted ``ranker_weights``."""
+    if not rows:
+        return []
+    z = np.asarray(rows, dtype=np.float64) @ np.asarray(config.ranker_weights) + config.ranker_bias
+    return (1.0 / (1.0 + np.exp(-z))).tolist()
 
 
 def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfig):

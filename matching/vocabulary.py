@@ -4,6 +4,7 @@ the entries that hold them through an inverted list."""
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 
 import numpy as np
@@ -28,7 +29,7 @@ def item_similarity(left: str, right: str, config: MatchConfig) -> float:
 def char_bigrams(text: str) -> list[str]:
     if len(text) < 2:
         return [text] if text else []
-    return list(dict.fromkeys(text[i:i + 2] for i in range(len(text) - 1)))
+    return list(dict.fromkeys(map(operator.add, text, text[1:])))
 
 
 class ItemVocabulary:

@@ -46,8 +46,8 @@ class MatchConfig:
     build_workers: int = 0
 
     # --- candidate generation (inverted index) ---
-    candidate_pool: int = 100
-    lexical_pool: int = 30
+    candidate_pool: int = 80
+    lexical_pool: int = 20
     max_df_share: float = 0.35
     title_field_weight: float = 1.0
     stage_lexical_weight: float = 1.0

@@ -46,12 +46,13 @@ class BigramBM25:
         """BM25 of every entry for the query bigrams, divided by the sum of their weights
         (an entry of average length holding every bigram scores 1)."""
         norm = self._length_norm()
-        scores = np.zeros(len(norm), dtype=np.float32)
-        for gram, weight in weights.items():
-            docs = self.postings.get(gram)
-            if len(docs):
-                scores[docs] += weight * norm[docs]
-        return scores / (sum(weights.values()) or 1.0)
+        lists = [self.postings.get(gram) for gram in weights]
+        if not lists:
+            return np.zeros(len(norm), dtype=np.float32)
+        each = np.repeat(np.fromiter(weights.values(), np.float64, len(weights)),
+                         [len(docs) for docs in lists])
+        summed = np.bincount(np.concatenate(lists), weights=each, minlength=len(norm))
+        return (summed * norm / (sum(weights.values()) or 1.0)).astype(np.float32)
 
     def _length_norm(self) -> np.ndarray:
         if self._norm is None or len(self._norm) != len(self._lengths):

@@ -162,6 +162,8 @@ def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfi
 
 
 def _item_pairs(query: ParsedQuery, doc: DocView, config: MatchConfig) -> list[tuple]:
+    if not query.by_item_id:  # no requested item is like any item of the catalog
+        return []
     pairs = []
     for slot, (vid, raw, form) in enumerate(doc.items):
         for index, fuzzy in query.by_item_id.get(vid, ()):

@@ -158,7 +158,9 @@ class Analyzer:
     def record(self, title: str, department: str, summary: str) -> RecordText:
         """A catalog record's title, analysed and plain, and its summary (cut to
         ``max_summary_chars``)."""
-        return RecordText(self.title(title, department), self.plain(title),
+        folded = self.normalizer.text(title)
+        return RecordText(self._analyze(self.normalizer.title_of(folded, department)),
+                          self.rewriter.rewrite(folded)[0],
                           self.plain(summary[: self.config.max_summary_chars]))
 
     def plain(self, raw: str) -> str:

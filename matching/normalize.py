@@ -26,6 +26,7 @@ class Normalizer:
         self._config = config
         self._converter = None
         self._places: frozenset[str] = frozenset()
+        self._departments: dict[str, str] = {}
 
     def _to_simplified(self, text: str) -> str:
         if self._converter is None:
@@ -43,9 +44,19 @@ class Normalizer:
 
     def title(self, raw: str, department: str = "") -> str:
         """``text`` without years, a leading department name or leading place names."""
-        text = _YEAR.sub(" ", self.text(raw)).strip()
-        text = _strip_prefix(text, self.text(department))
+        return self.title_of(self.text(raw), department)
+
+    def title_of(self, text: str, department: str = "") -> str:
+        """``title`` of a text already folded by ``text``."""
+        text = _strip_prefix(_YEAR.sub(" ", text).strip(), self._department(department))
         return self._strip_places(text)
+
+    def _department(self, raw: str) -> str:
+        """A department name folded (a catalog has a few hundred: each is folded once)."""
+        folded = self._departments.get(raw)
+        if folded is None:
+            folded = self._departments[raw] = self.text(raw)
+        return folded
 
     def learn_places(self, titles: Iterable[str], departments: Iterable[str]) -> None:
         """Remember place names ("宜宾市", "珙县") that open many titles and some department

@@ -59,8 +59,8 @@ def analyze_records(analyzer: Analyzer, texts: list[tuple[str, str, str]], worke
 
 
 class _Shares:
-    """The chunks handed to the helpers from the front, a few at a time, and taken here from
-    the back whenever the next one in order is not ready."""
+    """The chunks handed to the helpers from the front, a few unfinished at a time, and taken
+    here from the back whenever the next one in order is not ready."""
 
     def __init__(self, analyzer: Analyzer, chunks: list, pool: ProcessPoolExecutor,
                  queued: int) -> None:
@@ -85,7 +85,7 @@ class _Shares:
                                                                   self.chunks[position])
 
     def _give(self) -> None:
-        while not self.broken and self.front <= self.back and len(self.given) < self.queued:
+        while not self.broken and self.front <= self.back and self._waiting() < self.queued:
             try:
                 self.given[self.front] = self.pool.submit(_helper_task, self.chunks[self.front])
             except (OSError, BrokenProcessPool) as error:
@@ -93,6 +93,11 @@ class _Shares:
                 self.broken = True
                 return
             self.front += 1
+
+    def _waiting(self) -> int:
+        """Chunks given and not finished: a helper that has finished its chunks before this
+        process indexed them must still have work."""
+        return sum(not future.done() for future in self.given.values())
 
 
 def _pool(analyzer: Analyzer, helpers: int) -> ProcessPoolExecutor | None:

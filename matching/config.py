@@ -40,8 +40,8 @@ class MatchConfig:
     dict_word_min_chars: int = 2
     dict_word_max_chars: int = 8
     dict_word_min_count: int = 2
-    # A build of at least this many records analyses titles on ``build_workers`` processes
-    # (0: one per core); jieba's segmentation is most of a build's time.
+    # A build of at least this many records analyses their texts on ``build_workers``
+    # processes (0: one per core); jieba's segmentation of titles is most of a build's time.
     parallel_build_min_records: int = 20_000
     build_workers: int = 0
 

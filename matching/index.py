@@ -88,7 +88,7 @@ class CatalogIndex:
     def _prepare(self, records: list[Record]) -> None:
         normalizer = self._analyzer.normalizer
         normalizer.learn_places((normalizer.text(r.title) for r in records),
-                                {normalizer.text(p) for p in {r.provider for r in records}})
+                                {normalizer.department(r.provider) for r in records})
         self._analyzer.add_words(self._item_words(records))
         self._analyzer.add_words(e.name for e in self.elements)
 

@@ -48,10 +48,10 @@ class Normalizer:
 
     def title_of(self, text: str, department: str = "") -> str:
         """``title`` of a text already folded by ``text``."""
-        text = _strip_prefix(_YEAR.sub(" ", text).strip(), self._department(department))
+        text = _strip_prefix(_YEAR.sub(" ", text).strip(), self.department(department))
         return self._strip_places(text)
 
-    def _department(self, raw: str) -> str:
+    def department(self, raw: str) -> str:
         """A department name folded (a catalog has a few hundred: each is folded once)."""
         folded = self._departments.get(raw)
         if folded is None:

@@ -2,10 +2,10 @@
 
 Prints (wall-clock and CPU time: on a shared, loaded machine compare the CPU time): index
 build time over all real entries (a build this large also analyses records on helper
-processes, one per core: their CPU time and memory are shown apart), one demand's top-10 latency (median, p99), the time to
-re-match many demands, the largest demand the limits allow, resident memory of the process
-with the index, and the median latency over a catalog synthesised from the real vocabulary
-at ``--large`` entries.
+processes, one per core: their CPU time and memory are shown apart), one demand's top-10
+latency (median, p99), the time to re-match many demands, the largest demand the limits
+allow, resident memory of the process with the index, and the median latency over a catalog
+synthesised from the real vocabulary at ``--large`` entries.
 
 Usage: ``python bench/matching/speed.py [--data DIR] [--demands 10000] [--large 1000000]``
 """

@@ -117,4 +117,3 @@ def test_rarest_term_features_ignore_words_the_catalog_never_uses():
     position = FEATURES.index("rarest_in_title")
     assert found["inn"][position] == 1.0
     assert found["credit"][position] < 1.0
-

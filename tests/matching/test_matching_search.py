@@ -57,7 +57,6 @@ def test_a_related_term_is_found_below_a_synonym_and_explained_as_related():
     assert synonym.explanation[0].kind == "synonym" and synonym.score > related.score
 
 
-
 @pytest.mark.parametrize("demand, entry", [
     ("驾校名单", "机动车驾驶员培训机构信息"),
     ("律所登记信息", "律师事务所登记信息"),

@@ -97,6 +97,11 @@ class MatchConfig:
     body_coverage_share: float = 0.5
     item_term_weight: float = 0.3
     description_coverage_weight: float = 0.15
+    # Feedback from the best candidates (pseudo-relevance feedback): an entry whose title is
+    # like those of the ``feedback_entries`` most confident ones gains up to ``feedback_weight``
+    # in log-odds (never above the most confident one); 0 turns it off.
+    feedback_entries: int = 4
+    feedback_weight: float = 5.0
     match_threshold: float = 0.5
     verdict_margin: float = 1.0  # in log-odds of the confidence
     provider_vote_top: int = 10

@@ -5,7 +5,7 @@ BM25, then re-ranking by a fitted combination of the evidence."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from matching.lexical import BigramBM25
 from matching.models import (Candidate, DataElement, ElementSuggestion, ItemMatch, MatchKind,
                              MatchResult, Query, Record)
 from matching.postings import Postings, idf
-from matching.scoring import DocView, ParsedQuery
+from matching.scoring import DocView, ParsedQuery, TitleWords
 from matching.synonyms import Synonyms
 from matching.vocabulary import ItemVocabulary, char_bigrams
 from matching.workers import analyze_records, workers_for
@@ -43,6 +43,9 @@ class CatalogIndex:
         self._lexical = BigramBM25(config)
         self._vocabulary = ItemVocabulary(config)
         self._word_cache: dict[str, tuple[str, ...]] = {}
+        self._word_ids: dict[str, int] = {}  # title word → id (``DocView.title_ids``)
+        self._words: list[str] = []
+        self._rarity = np.zeros(0)  # title word id → idf; NaN: not weighed since a change
 
     # ----- building and updating -----
     @classmethod
@@ -66,6 +69,7 @@ class CatalogIndex:
         """Add new records and replace those whose key is already indexed."""
         records = list(records)
         _check_unique(records)
+        self._rarity[:] = np.nan
         self._analyzer.add_words(self._item_words(records))
         for record in records:
             self._discard(record.key)
@@ -73,6 +77,7 @@ class CatalogIndex:
 
     def remove(self, keys: Iterable[str]) -> int:
         """Forget the records with these keys; returns how many were indexed."""
+        self._rarity[:] = np.nan
         return sum(self._discard(key) for key in keys)
 
     def __len__(self) -> int:
@@ -116,8 +121,18 @@ class CatalogIndex:
         self._lexical.add(grams, doc)
         self._records.append(record)
         self._views.append(DocView(title, frozenset(title.terms), plain_title.replace(" ", ""),
-                                   summary, item_text, items))
+                                   summary, item_text, items, self._ids_of(title.words)))
         self._doc_of[record.key] = doc
+
+    def _ids_of(self, words: tuple[str, ...]) -> np.ndarray:
+        ids = []
+        for word in words:
+            known = self._word_ids.get(word)
+            if known is None:
+                known = self._word_ids[word] = len(self._words)
+                self._words.append(word)
+            ids.append(known)
+        return np.array(ids, dtype=np.int32)
 
     def _doc_items(self, record: Record, doc: int) -> tuple:
         forms = {}
@@ -154,17 +169,38 @@ class CatalogIndex:
         """Entries that hold the demanded data, best first, with the verdict."""
         _check_top_k(top_k, self.config)
         parsed, scored = self._scored(query)
-        scores = scoring.confidences([features for _, _, features in scored], self.config)
-        confident = sorted(zip(scores, scored), key=lambda pair: -pair[0])
+        order = scoring.rank([features for _, _, features in scored],
+                             self._title_words([doc for doc, _, _ in scored]), self.config)
         keep = max(top_k, self.config.provider_vote_top)
-        ranked = [self._candidate(parsed, score, *one)
-                  for rank, (score, one) in enumerate(confident)
+        ranked = [self._candidate(parsed, score, *scored[slot])
+                  for rank, (score, slot) in enumerate(order)
                   if rank < keep or score >= self.config.match_threshold]
         return verdict(ranked, top_k, self.config)
 
     def candidate_features(self, query: Query) -> list[tuple[str, tuple[float, ...]]]:
         """(key, re-ranking features) of every candidate entry, for fitting the ranker."""
         return [(self._records[doc].key, features) for doc, _, features in self._scored(query)[1]]
+
+    def title_words(self, keys: Sequence[str]) -> TitleWords:
+        """The words of the entries' reduced titles, each weighing its rarity among titles."""
+        return self._title_words([self._doc_of[key] for key in keys])
+
+    def _title_words(self, docs: Sequence[int]) -> TitleWords:
+        parts = [self._views[doc].title_ids for doc in docs]
+        ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        if len(self._rarity) < len(self._words):  # new words since: not weighed yet
+            grown = np.full(2 * len(self._words), np.nan)
+            grown[: len(self._rarity)] = self._rarity
+            self._rarity = grown
+        weights = self._rarity[ids]
+        unknown = np.isnan(weights)
+        if unknown.any():
+            total = max(len(self._records), 1)
+            for word in np.unique(ids[unknown]).tolist():
+                self._rarity[word] = idf(self._titles.df(self._words[word]), total)
+            weights = self._rarity[ids]
+        return TitleWords(ids, weights, np.fromiter(map(len, parts), dtype=np.int64,
+                                                    count=len(parts)))
 
     def suggest_elements(self, item: str, title: str = "", top_k: int = 5,
                          ) -> list[ElementSuggestion]:

@@ -51,6 +51,7 @@ class DocView:
     summary_text: str
     item_text: str
     items: tuple[tuple[int, str, ItemForm], ...]
+    title_ids: np.ndarray  # ids of the title's words (``title.words``), for feedback
 
     def holds(self, term: str) -> bool:
         """Whether the term is in the title's terms or anywhere in the entry's text."""
@@ -143,12 +144,64 @@ def title_score(values: tuple[float, ...], config: MatchConfig) -> float:
     return min(1.0, score + config.description_coverage_weight * extra)
 
 
-def confidences(rows: list[tuple[float, ...]], config: MatchConfig) -> list[float]:
-    """Logistic combination of each candidate's features with the fitted ``ranker_weights``."""
+def log_odds(rows: list[tuple[float, ...]], config: MatchConfig) -> np.ndarray:
+    """The fitted combination of each candidate's features (``ranker_weights``, ``ranker_bias``)."""
+    matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    return matrix @ np.asarray(config.ranker_weights) + config.ranker_bias
+
+
+@dataclass(frozen=True, slots=True)
+class TitleWords:
+    """The words of some entries' reduced titles: word ids (one numbering per index) and their
+    weights (rarity among titles), entry after entry, ``sizes`` words each."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    sizes: np.ndarray
+
+
+def rank(rows: list[tuple[float, ...]], titles: TitleWords, config: MatchConfig,
+         ) -> list[tuple[float, int]]:
+    """(confidence, candidate) best first, for the candidates' features (``rows``) and the
+    words of their titles.
+
+    The confidence is the logistic of the fitted combination of the features, moved by
+    feedback from the best candidates: an entry whose title is like theirs gains, one unlike
+    them loses (``feedback_weight`` log-odds for the whole difference of likeness to them,
+    measured from that of the most confident entry). No entry is lifted above the most
+    confident one, so feedback reorders the offer but leaves the verdict to the evidence."""
     if not rows:
         return []
-    z = np.asarray(rows, dtype=np.float64) @ np.asarray(config.ranker_weights) + config.ranker_bias
-    return (1.0 / (1.0 + np.exp(-z))).tolist()
+    evidence = log_odds(rows, config)
+    final = evidence
+    if config.feedback_weight and config.feedback_entries > 0:
+        lead = int(np.argmax(evidence))
+        like = likeness(evidence, titles, config.feedback_entries)
+        final = np.minimum(evidence + config.feedback_weight * (like - like[lead]),
+                           evidence[lead])
+    order = np.lexsort((-evidence, -final))
+    return list(zip(_logistic(final[order]).tolist(), order.tolist()))
+
+
+def likeness(evidence: np.ndarray, titles: TitleWords, best: int) -> np.ndarray:
+    """How like the titles of the ``best`` most confident candidates each candidate's title is
+    (pseudo-relevance feedback): the Dice overlap of their weighted words, averaged over those
+    candidates in proportion to their confidence. The entries a demand's best answers sit
+    among (水库水情 beside 河道水情, 馆藏图书 beside 图书借阅) are found through them."""
+    words, columns = np.unique(titles.ids, return_inverse=True)
+    weights = np.zeros((len(titles.sizes), max(len(words), 1)))
+    weights[np.repeat(np.arange(len(titles.sizes)), titles.sizes), columns] = titles.weights
+    leaders = np.argsort(-evidence, kind="stable")[:best]
+    trust = _logistic(evidence[leaders])
+    sizes = weights.sum(axis=1)
+    shared = weights @ (weights[leaders] > 0).T  # of each entry's words, those a leader has
+    spans = sizes[:, None] + sizes[leaders][None, :]
+    dice = np.divide(2.0 * shared, spans, out=np.zeros_like(shared), where=spans > 0)
+    return dice @ trust / trust.sum()
+
+
+def _logistic(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _pair(requested: ItemForm, entry: ItemForm, fuzzy: float, config: MatchConfig):

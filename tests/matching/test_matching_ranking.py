@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matching import CatalogIndex, MatchConfig, Query, Record, Synonyms
 from matching.analysis import Analyzer
 from matching.lexical import BigramBM25
-from matching.scoring import FEATURES, rarest, subjects_in_title
+from matching.scoring import FEATURES, TitleWords, rank, rarest, subjects_in_title
 from matching.vocabulary import ItemVocabulary
 
 from .matching_fixtures import CATALOG, fresh_index
@@ -117,3 +118,36 @@ def test_rarest_term_features_ignore_words_the_catalog_never_uses():
     position = FEATURES.index("rarest_in_title")
     assert found["inn"][position] == 1.0
     assert found["credit"][position] < 1.0
+
+
+def _titles(*titles: tuple[int, ...]) -> TitleWords:
+    """Candidates' title words as ids, every word weighing 1."""
+    ids = np.array([word for title in titles for word in title], dtype=np.int32)
+    return TitleWords(ids, np.ones(len(ids)), np.array([len(t) for t in titles]))
+
+
+def _evidence(*levels: float) -> list[tuple[float, ...]]:
+    """Feature rows whose fitted combinations are ordered like ``levels``."""
+    return [(level,) * len(FEATURES) for level in levels]
+
+
+def test_feedback_raises_an_entry_like_the_best_answers_above_an_equal_unlike_one():
+    rows = _evidence(1.0, 0.5, 0.5)  # the leader, then two entries of equal evidence
+    titles = _titles((1, 2), (3, 4), (1, 5))  # the last shares a word with the leader
+    assert [slot for _, slot in rank(rows, titles, MatchConfig(feedback_weight=0.0))] == [0, 1, 2]
+    assert [slot for _, slot in rank(rows, titles, MatchConfig())] == [0, 2, 1]
+
+
+def test_feedback_lifts_no_entry_above_the_most_confident_one():
+    config = MatchConfig(feedback_entries=4, feedback_weight=50.0)
+    # The leader is unlike the other best entries; the last is like all of them.
+    rows = _evidence(1.0, 0.9, 0.9, 0.9, 0.2)
+    titles = _titles((9,), (1, 2), (1, 2), (1, 2), (1, 2))
+    ranked = rank(rows, titles, config)
+    lead = rank(rows, titles, config.replace(feedback_weight=0.0))[0]
+    assert ranked[0] == lead and ranked[0][1] == 0
+    assert max(score for score, _ in ranked) == lead[0]
+    raised = dict((slot, score) for score, slot in ranked)[4]
+    assert raised == lead[0]  # raised up to the leader's confidence, not above it
+    assert [slot for _, slot in ranked] == [0, 1, 2, 3, 4]  # ties go by the evidence
+

@@ -33,6 +33,18 @@ def test_real_demand_finds_its_entry_in_the_top_three(portal_index, query, title
     assert any(title_part in t for t in titles)
 
 
+def test_feedback_brings_the_neighbours_of_the_best_answers_into_the_top_ten(portal_index,
+                                                                              monkeypatch):
+    """A bare field list of reservoir readings: other water-regime entries (河道水情, 闸坝水情)
+    join the reservoir ones, ahead of rainfall entries that share only 时间 with it."""
+    query = Query(items=["测站编码", "时间", "库上水位", "入库流量", "蓄水量"])
+    with_feedback = portal_index.search(query).candidates
+    monkeypatch.setattr(portal_index, "config", portal_index.config.replace(feedback_weight=0.0))
+    without = portal_index.search(query).candidates
+    assert (sum("水情" in c.title for c in with_feedback)
+            > sum("水情" in c.title for c in without) >= 3)
+
+
 def test_real_demand_without_answer_is_unmet(portal_index):
     result = portal_index.search(Query("婚姻登记信息", items=["男方姓名", "女方姓名", "登记日期"]))
     assert result.unmet_reason == "no_entry"

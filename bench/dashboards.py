@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout first (never an installed copy), with the shared bench modules beside.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import freshness_scan  # noqa: E402
 from sqlalchemy import case, delete, func, insert, literal, select, text, update  # noqa: E402

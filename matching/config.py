@@ -40,10 +40,12 @@ class MatchConfig:
     dict_word_min_chars: int = 2
     dict_word_max_chars: int = 8
     dict_word_min_count: int = 2
-    # A build of at least this many records analyses their texts on ``build_workers``
-    # processes (0: one per core); jieba's segmentation of titles is most of a build's time.
+    # A build of at least this many records analyses their texts on ``workers`` processes
+    # (0: one per core); jieba's segmentation of titles is most of a build's time. So are
+    # at least ``parallel_search_min_queries`` demands searched together (``search_many``).
     parallel_build_min_records: int = 20_000
-    build_workers: int = 0
+    parallel_search_min_queries: int = 200
+    workers: int = 0
 
     # --- candidate generation (inverted index) ---
     candidate_pool: int = 80

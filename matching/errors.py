@@ -16,6 +16,13 @@ class MatchingError(Exception):
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "details": dict(self.details)}
 
+    def __reduce__(self):  # the details too, when a helper process sends the error back
+        return _restore, (type(self), self.message, self.details)
+
+
+def _restore(kind: type, message: str, details: dict) -> "MatchingError":
+    return kind(message, **details)
+
 
 class EmptyQuery(MatchingError):
     """The demand has no title, description or item that carries any meaning."""

@@ -3,8 +3,8 @@
 Prints (wall-clock and CPU time: on a shared, loaded machine compare the CPU time): index
 build time over all real entries (a build this large also analyses records on helper
 processes, one per core: their CPU time and memory are shown apart), one demand's top-10
-latency (median, p99), the time to re-match many demands, the largest demand the limits
-allow, resident memory of the process with the index, and the median latency over a catalog
+latency (median, p99), the time to re-match many demands (together, on every core, as the
+re-matching job does; then one after another), the largest demand the limits allow, resident memory of the process with the index, and the median latency over a catalog
 synthesised from the real vocabulary at ``--large`` entries.
 
 Usage: ``python bench/matching/speed.py [--data DIR] [--demands 10000] [--large 1000000]``
@@ -13,6 +13,7 @@ Usage: ``python bench/matching/speed.py [--data DIR] [--demands 10000] [--large 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -25,7 +26,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from common import DATA, read_devset, read_rows, to_record  # noqa: E402
 
-from matching import CatalogIndex, Query, Record  # noqa: E402
+from matching import CatalogIndex, MatchingError, Query, Record  # noqa: E402
+from matching.workers import workers_for  # noqa: E402
 
 SEED = 20261122
 
@@ -34,6 +36,24 @@ def rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident memory in MiB of this process, or of the largest helper process it
     waited for (``RUSAGE_CHILDREN``); Linux reports KiB."""
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+def helpers_private_mib() -> float:
+    """Memory of this process's live helper processes that they do not share with it (their
+    private pages: what forking them cost), in MiB; 0 where /proc does not tell."""
+    pid = os.getpid()
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0
+    for child in children:
+        try:
+            rollup = Path(f"/proc/{child}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
+    return total / 1024
 
 
 def helper_cpu() -> float:
@@ -127,8 +147,18 @@ def main() -> None:
     timed(index, queries[:50])
     print(f"one demand top-10: {latency(index, queries[:1000])}", flush=True)
     start = now()
+    refused, private = 0, 0.0
+    for done, one in enumerate(index.search_many(queries, 10)):
+        refused += isinstance(one, MatchingError)
+        if done % 500 == 0:
+            private = max(private, helpers_private_mib())
+    print(f"{len(queries):,} demands re-matched together (search_many, up to "
+          f"{workers_for(index.config.workers)} processes; {refused} refused): {spent(start)}; "
+          f"helpers' own memory up to {private:.0f} MiB", flush=True)
+    start = now()
     timed(index, queries)
-    print(f"{len(queries):,} demands re-matched: {spent(start)}", flush=True)
+    print(f"{len(queries):,} demands re-matched one after another (search): {spent(start)}",
+          flush=True)
     laps = timed(index, [largest_demand(rows, rng) for _ in range(5)], time.process_time)
     print(f"largest allowed demand (4,000-character texts, 300 items): "
           f"median {statistics.median(laps):.0f} ms  max {max(laps):.0f} ms CPU", flush=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 
 import pandas as pd
 from sqlalchemy import select
@@ -175,12 +176,34 @@ def match_demand(session: Session, *, demand: Demand, engine: MatchEngine, now: 
 
 def match_with(session: Session, *, demand: Demand, index: matching.CatalogIndex, now: dt.datetime,
                ) -> matching.MatchResult:
-    """``match_demand`` on an index already refreshed (many demands in a row)."""
+    """``match_demand`` on an index already refreshed."""
     try:
-        result = index.search(query_of(demand, index.config), top_k=SUGGESTED)
+        found = index.search(query_of(demand, index.config), top_k=SUGGESTED)
     except matching.MatchingError as exc:
-        demand.diagnosis = {"status": "error", "error": exc.to_dict(), "matched_at": now.isoformat()}
-        raise
+        found = exc
+    return keep_match(session, demand=demand, found=found, now=now)
+
+
+def match_many(session: Session, *, demands: list[Demand], index: matching.CatalogIndex,
+               now: dt.datetime) -> Iterator[tuple[Demand, matching.MatchResult | None]]:
+    """Each demand and its result (None for one the matcher cannot read, the reason on its
+    diagnosis), in order: searched together (on every core when they are many), kept one by one."""
+    found = index.search_many([query_of(d, index.config) for d in demands], top_k=SUGGESTED)
+    for demand, one in zip(demands, found, strict=True):
+        try:
+            yield demand, keep_match(session, demand=demand, found=one, now=now)
+        except matching.MatchingError:
+            yield demand, None
+
+
+def keep_match(session: Session, *, demand: Demand, found: matching.MatchResult | matching.MatchingError,
+               now: dt.datetime) -> matching.MatchResult:
+    """Keep a search's outcome on the demand: the best candidates as suggestions, and the verdict.
+    The matcher's refusal is noted on the demand's diagnosis and raised."""
+    if isinstance(found, matching.MatchingError):
+        demand.diagnosis = {"status": "error", "error": found.to_dict(), "matched_at": now.isoformat()}
+        raise found
+    result = found
     rejected = {m.entry_id for m in demand.matches if m.state is MatchState.REJECTED}
     offered = [(int(c.key), round(c.score, 3), c.to_dict()["explanation"])
                for c in result.candidates[:SUGGESTED] if int(c.key) not in rejected]
@@ -216,25 +239,19 @@ def match_demands(session: Session, *, engine: MatchEngine, now: dt.datetime, re
     stmt = select(Demand).options(selectinload(Demand.items), selectinload(Demand.matches))
     stmt = stmt.where(Demand.ref.in_(refs)) if refs is not None else stmt.where(Demand.status.in_(OPEN))
     index = engine.refresh(session, now)
-    return [(d, _matched_or_none(session, d, index, now)) for d in session.scalars(stmt)]
-
-
-def _matched_or_none(session: Session, demand: Demand, index: matching.CatalogIndex, now: dt.datetime):
-    """The result, or None for a demand the matcher cannot read (the reason is on its diagnosis)."""
-    try:
-        return match_with(session, demand=demand, index=index, now=now)
-    except matching.MatchingError:
-        return None
+    return list(match_many(session, demands=list(session.scalars(stmt)), index=index, now=now))
 
 
 def export_frame(session: Session, *, engine: MatchEngine, now: dt.datetime, top_k: int) -> pd.DataFrame:
     """One row per demand and candidate; an unmet demand still lists its best candidates."""
     rows = []
-    for demand in session.scalars(select(Demand).options(selectinload(Demand.items)).order_by(Demand.ref)):
-        try:
-            result = preview(session, engine=engine, query=query_of(demand), now=now, top_k=top_k)
-        except matching.MatchingError as exc:
-            rows.append(dict(demand_ref=demand.ref, status="error", explanation=MESSAGES.get(exc.code, exc.message)))
+    demands = list(session.scalars(select(Demand).options(selectinload(Demand.items)).order_by(Demand.ref)))
+    index = engine.refresh(session, now)
+    found = index.search_many([query_of(d, index.config) for d in demands], top_k=top_k)
+    for demand, result in zip(demands, found, strict=True):
+        if isinstance(result, matching.MatchingError):
+            rows.append(dict(demand_ref=demand.ref, status="error",
+                             explanation=MESSAGES.get(result.code, result.message)))
             continue
         rows += _export_rows(session, demand, result, top_k)
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)

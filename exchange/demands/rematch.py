@@ -1,7 +1,9 @@
 """Re-matching after catalog changes: the scheduled job ``rematch``.
 
 Only the open demands (submitted, accepted, matched, unmet) that the entries changed since the
-job's last successful run can affect are matched again:
+job's last successful run can affect are matched again (searched together: on every core when
+the job runs in a process of its own, as ``exchange jobs run rematch`` does; inside the threaded
+scheduler or web process, in that process alone):
 
 - those already holding a suggestion or verdict on a changed entry (one SQL query), whose score,
   explanation or verdict may change (an entry withdrawn, unmounted, renamed …);
@@ -31,7 +33,7 @@ from catalog.models import CatalogEntry
 from catalog.search import changed_since
 
 from ..runs import JobRun, JobStatus, Progress, no_progress, run_recorded
-from .matching import MatchEngine, match_with
+from .matching import MatchEngine, match_many
 from .models import Demand, DemandMatch, DemandStatus
 
 JOB = "rematch"
@@ -94,14 +96,13 @@ def reachable(session: Session, engine: MatchEngine, since: dt.datetime, now: dt
                                         config=engine.config)
     entries = session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(changed_since(since)))
                               .options(selectinload(CatalogEntry.items))).all()
+    queries = [matching.Query(title=entry.name, description=entry.summary or "",
+                              items=tuple(i.name for i in entry.items)[: index.config.max_items])
+               for entry in entries]
     found: set[int] = set()
-    for done, entry in enumerate(entries, 1):
-        query = matching.Query(title=entry.name, description=entry.summary or "",
-                               items=tuple(i.name for i in entry.items)[: index.config.max_items])
-        try:
-            found.update(int(c.key) for c in index.search(query, top_k=REACH).candidates)
-        except matching.MatchingError:
-            pass  # nothing meaningful in the entry's text: it can answer no demand
+    for done, result in enumerate(index.search_many(queries, top_k=REACH), 1):
+        if not isinstance(result, matching.MatchingError):  # else nothing meaningful in the
+            found.update(int(c.key) for c in result.candidates)  # entry: it answers no demand
         progress(done, len(entries))
     return found
 
@@ -115,10 +116,9 @@ def _match_all(session: Session, engine: MatchEngine, ids: set[int] | None, now:
     if ids is not None:
         stmt = stmt.where(id_in(session, Demand.id, sorted(ids)))
     index = engine.refresh(session, now)
-    for done, demand in enumerate(session.scalars(stmt), 1):
-        try:
-            result = match_with(session, demand=demand, index=index, now=now)
-        except matching.MatchingError:
+    demands = list(session.scalars(stmt))
+    for done, (_, result) in enumerate(match_many(session, demands=demands, index=index, now=now), 1):
+        if result is None:
             counts["failed"] += 1
         else:
             counts["rematched"] += 1

@@ -191,7 +191,6 @@ class CatalogIndex:
         workers = 1
         if len(queries) >= self.config.parallel_search_min_queries:
             workers = workers_for(self.config.workers)
-        self._freeze()  # fold pending appends once here, not once in every helper
         return spread(Work(partial(self._search_or_error, top_k=top_k)), queries, workers,
                       SEARCH_CHUNK)
 

@@ -191,5 +191,6 @@ def main() -> None:
           config.feedback_weight)
     print("features:", FEATURES)
 
+
 if __name__ == "__main__":
     main()

@@ -4,8 +4,9 @@ Prints (wall-clock and CPU time: on a shared, loaded machine compare the CPU tim
 build time over all real entries (a build this large also analyses records on helper
 processes, one per core: their CPU time and memory are shown apart), one demand's top-10
 latency (median, p99), the time to re-match many demands (together, on every core, as the
-re-matching job does; then one after another), the largest demand the limits allow, resident memory of the process with the index, and the median latency over a catalog
-synthesised from the real vocabulary at ``--large`` entries.
+re-matching job does; then one after another), the largest demand the limits allow, resident
+memory of the process with the index, and the median latency over a catalog synthesised from
+the real vocabulary at ``--large`` entries.
 
 Usage: ``python bench/matching/speed.py [--data DIR] [--demands 10000] [--large 1000000]``
 """
@@ -57,7 +58,7 @@ def helpers_private_mib() -> float:
 
 
 def helper_cpu() -> float:
-    """CPU seconds of the helper processes that analysed records during builds."""
+    """CPU seconds of the helper processes waited for (those of builds and of ``search_many``)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 

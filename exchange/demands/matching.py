@@ -171,17 +171,12 @@ def as_validation_error(exc: matching.MatchingError) -> ValidationError:
 def match_demand(session: Session, *, demand: Demand, engine: MatchEngine, now: dt.datetime) -> matching.MatchResult:
     """Search the catalog for the demand; keep the best candidates as suggestions, and the verdict.
     A demand the matcher cannot read (only punctuation) raises the matcher's error, noted on it."""
-    return match_with(session, demand=demand, index=engine.refresh(session, now), now=now)
-
-
-def match_with(session: Session, *, demand: Demand, index: matching.CatalogIndex, now: dt.datetime,
-               ) -> matching.MatchResult:
-    """``match_demand`` on an index already refreshed."""
-    try:
-        found = index.search(query_of(demand, index.config), top_k=SUGGESTED)
-    except matching.MatchingError as exc:
-        found = exc
-    return keep_match(session, demand=demand, found=found, now=now)
+    index = engine.refresh(session, now)
+    [found] = index.search_many([query_of(demand, index.config)], top_k=SUGGESTED)
+    result = keep_match(session, demand=demand, found=found, now=now)
+    if result is None:
+        raise found
+    return result
 
 
 def match_many(session: Session, *, demands: list[Demand], index: matching.CatalogIndex,
@@ -190,19 +185,16 @@ def match_many(session: Session, *, demands: list[Demand], index: matching.Catal
     diagnosis), in order: searched together (on every core when they are many), kept one by one."""
     found = index.search_many([query_of(d, index.config) for d in demands], top_k=SUGGESTED)
     for demand, one in zip(demands, found, strict=True):
-        try:
-            yield demand, keep_match(session, demand=demand, found=one, now=now)
-        except matching.MatchingError:
-            yield demand, None
+        yield demand, keep_match(session, demand=demand, found=one, now=now)
 
 
 def keep_match(session: Session, *, demand: Demand, found: matching.MatchResult | matching.MatchingError,
-               now: dt.datetime) -> matching.MatchResult:
-    """Keep a search's outcome on the demand: the best candidates as suggestions, and the verdict.
-    The matcher's refusal is noted on the demand's diagnosis and raised."""
+               now: dt.datetime) -> matching.MatchResult | None:
+    """Keep a search's outcome on the demand: the best candidates as suggestions, and the verdict;
+    or the matcher's refusal, noted on the demand's diagnosis (None)."""
     if isinstance(found, matching.MatchingError):
         demand.diagnosis = {"status": "error", "error": found.to_dict(), "matched_at": now.isoformat()}
-        raise found
+        return None
     result = found
     rejected = {m.entry_id for m in demand.matches if m.state is MatchState.REJECTED}
     offered = [(int(c.key), round(c.score, 3), c.to_dict()["explanation"])

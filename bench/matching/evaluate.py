@@ -4,7 +4,9 @@ Every demand is searched against its own portal only (one index per portal). Pri
 MRR and recall@10 over answerable demands for each system, a per-style nDCG@10 breakdown, and
 nDCG@10 per portal, and
 for the matcher how often demands without an answer are recognised as unmet and how often
-answerable ones are wrongly declared unmet.
+answerable ones are wrongly declared unmet, and how well an unmet demand is routed: each
+demand's full answers (grade 2) are hidden from the index and the demand asked again; the
+department the matcher then names as the likely owner should be one of theirs.
 
 Usage: ``python bench/matching/evaluate.py [--data DIR] [--devset FILE] [--json]``
 """
@@ -24,6 +26,7 @@ from baselines import TitleWRatioSearch, bm25_bigrams, bm25_words  # noqa: E402
 from common import DATA, DEVSET, read_devset, read_rows, rows_by_portal, to_record  # noqa: E402
 
 from matching import CatalogIndex, Query  # noqa: E402
+from matching.diagnosis import likely_provider  # noqa: E402
 from matching.evaluation import Outcome, answerable, summarise  # noqa: E402
 
 SYSTEMS = ("matcher", "bm25_words", "bm25_bigrams", "wratio_titles")
@@ -36,8 +39,25 @@ def matcher_outcome(index: CatalogIndex, demand: dict) -> Outcome:
                    result.status == "unmet")
 
 
+def routed(index: CatalogIndex, records: dict, demand: dict) -> bool | None:
+    """Whether the department named for the demand, with its full answers hidden from the
+    index, owns one of them (None: the demand has no full answer). The index is left as found."""
+    hidden = [key for key, grade in demand["judgments"].items() if grade == 2]
+    if not hidden:
+        return None
+    index.remove(hidden)
+    try:
+        result = index.search(Query(demand["title"], demand["description"], demand["items"]),
+                              TOP_K)
+    finally:
+        index.upsert(records[key] for key in hidden)
+    return likely_provider(result.candidates, index.config) in {records[k].provider
+                                                                for k in hidden}
+
+
 def run_portal(rows: list[dict], demands: list[dict]) -> dict[str, list[tuple[dict, Outcome]]]:
-    index = CatalogIndex.build(to_record(r) for r in rows)
+    records = {r["key"]: to_record(r) for r in rows}
+    index = CatalogIndex.build(records.values())
     baselines = {"bm25_words": bm25_words(rows), "bm25_bigrams": bm25_bigrams(rows),
                  "wratio_titles": TitleWRatioSearch(rows)}
     found: dict[str, list] = defaultdict(list)
@@ -46,6 +66,9 @@ def run_portal(rows: list[dict], demands: list[dict]) -> dict[str, list[tuple[di
         for name, system in baselines.items():
             ranked = system.search(demand, TOP_K)
             found[name].append((demand, Outcome(demand["judgments"], ranked)))
+    # After every search above: hiding and restoring entries renumbers them, which could
+    # reorder exact ties.
+    found["routing"] = [(demand, routed(index, records, demand)) for demand in demands]
     return found
 
 
@@ -74,7 +97,16 @@ def report(results: dict[str, list[tuple[dict, Outcome]]]) -> dict:
         overall["by_portal"] = {p: summarise(o for d, o in pairs if d["source"] == p).ndcg10
                                 for p in portals}
         table[name] = overall
+    table["matcher"]["routed_of"] = {
+        p: routed_of(ok for d, ok in results["routing"] if d["source"] == p) for p in portals}
+    table["matcher"]["routed_of"]["all"] = routed_of(ok for _, ok in results["routing"])
     return table
+
+
+def routed_of(outcomes) -> list[int]:
+    """[demands routed to an owner of their hidden answers, demands with such answers]"""
+    asked = [ok for ok in outcomes if ok is not None]
+    return [sum(asked), len(asked)]
 
 
 def print_table(table: dict, demands: int, unanswerable: int) -> None:
@@ -94,6 +126,11 @@ def print_table(table: dict, demands: int, unanswerable: int) -> None:
     matcher = table["matcher"]
     print(f"matcher unmet recognised: {matcher['unmet_recognised']:.3f}   "
           f"answerable wrongly unmet: {matcher['false_unmet']:.3f}")
+    hits, asked = matcher["routed_of"]["all"]
+    by_portal = ", ".join(f"{p.split(':')[-1]} {h} of {n}"
+                          for p, (h, n) in matcher["routed_of"].items() if p != "all")
+    print(f"matcher routing: with its full answers hidden, a demand is routed to one of their "
+          f"departments {hits / max(asked, 1):.3f} ({hits} of {asked}; {by_portal})")
 
 
 def main() -> None:
